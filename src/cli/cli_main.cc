@@ -1,0 +1,146 @@
+// Command-line parsing (CLI11) and dispatch to the subcommands.
+#include "cli/cli_main.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "cli/cmd_ingest.h"
+#include "cli/cmd_run.h"
+
+namespace gcpilot::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Opens `path` for writing, or prints why not and returns nullptr.
+std::FILE* OpenOut(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) std::fprintf(stderr, "gcpilot: cannot write '%s': %s\n", path.c_str(), strerror(errno));
+  return f;
+}
+
+// Index in `args` ("run", options..., program...) where the program starts.
+size_t SplitRunArgs(const std::vector<std::string>& args) {
+  static const std::set<std::string> kTakesValue = {"--interval", "--report-out", "--json-out",
+                                                    "--record", "--alloc-risk-mbps"};
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") return i + 1;
+    if (a.empty() || a[0] != '-') return i;
+    if (kTakesValue.count(a)) ++i;  // Skip the option's value.
+  }
+  return args.size();
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "gcpilot: see, explain and tame Go garbage-collector jitter.\n"
+      "Analyses the GC of Go programs from their GODEBUG=gctrace=1 output."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+
+  // gcpilot run
+  RunOptions run;
+  std::string json_out, record_out;
+  double risk_mbps = 50;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Run a Go program with its GC trace on; print a live summary every second and a report "
+      "at exit. Exits with the program's exit code.");
+  run_cmd->add_flag("--keep-trace", run.keep_trace,
+                    "Also pass the gctrace/pacer lines through to stderr");
+  run_cmd->add_option("--interval", run.interval_s, "Seconds between live summaries (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run_cmd->add_option("--report-out", run.report_path,
+                      "Write the final report to this file instead of stderr");
+  run_cmd->add_option("--json-out", json_out,
+                      "Write JSON lines (one per GC cycle, then a summary) to this file");
+  run_cmd->add_option("--record", record_out,
+                      "Record every event as JSON lines (replay with `gcpilot report FILE`)");
+  run_cmd
+      ->add_option("--alloc-risk-mbps", risk_mbps,
+                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  // gcpilot ingest / report
+  IngestOptions ingest;
+  CLI::App* ingest_cmd = app.add_subcommand(
+      "ingest",
+      "Analyse a gctrace log (e.g. `kubectl logs pod | gcpilot ingest -`) or a recorded event "
+      "file, and print the report.");
+  ingest_cmd->add_option("input", ingest.path, "Log file, or - for standard input")->required();
+  ingest_cmd->add_flag("--json", ingest.json,
+                       "JSON lines on stdout: one object per GC cycle, then a summary object");
+  ingest_cmd->add_option("--record", ingest.record_path, "Also record the events as JSON lines");
+  ingest_cmd->add_option("--pid", ingest.pid, "Label the process with this pid");
+  ingest_cmd
+      ->add_option("--alloc-risk-mbps", ingest.alloc_risk_mbps,
+                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  IngestOptions report;
+  report.command = "report";
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Print the report of a recorded event file (`--record`) or of a gctrace log.");
+  report_cmd->add_option("input", report.path, "Recorded events or gctrace log (- for stdin)")
+      ->required();
+  report_cmd->add_flag("--json", report.json, "JSON lines instead of text");
+  report_cmd
+      ->add_option("--alloc-risk-mbps", report.alloc_risk_mbps,
+                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  // `run`: everything from the first non-option argument (or after "--") is
+  // the program's own command line, so it is split off before parsing.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> program;
+  if (!args.empty() && args[0] == "run") {
+    size_t program_at = SplitRunArgs(args);
+    program.assign(args.begin() + static_cast<long>(program_at), args.end());
+    args.resize(program_at);
+    if (!args.empty() && args.back() == "--") args.pop_back();
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 wants them reversed.
+
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (*run_cmd) {
+    run.argv = program;
+    if (run.argv.empty()) {
+      std::fprintf(stderr, "gcpilot run: no program given\nusage: %s\n",
+                   "gcpilot run [OPTIONS] [--] PROGRAM [ARGS...]");
+      return 2;
+    }
+    std::FILE* json = nullptr;
+    std::FILE* rec = nullptr;
+    if (!json_out.empty() && !(json = OpenOut(json_out))) return 2;
+    if (!record_out.empty() && !(rec = OpenOut(record_out))) return 2;
+    run.session.json_out = json;
+    run.session.record_out = rec;
+    run.session.live_out = stderr;
+    run.session.alloc_risk_bytes_per_sec = risk_mbps * 1024 * 1024;
+    int code = RunCommand(run);
+    if (json) std::fclose(json);
+    if (rec) std::fclose(rec);
+    return code;
+  }
+  if (*ingest_cmd) return IngestCommand(ingest);
+  if (*report_cmd) return IngestCommand(report);
+  return 1;
+}
+
+}  // namespace gcpilot::cli

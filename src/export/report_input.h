@@ -1,0 +1,49 @@
+// ReportInput: everything the final report shows, gathered by the CLI from
+// the source, the model and analysis; formatted as text (report_text.h) or
+// JSON (report_json.h).
+// Thread-safety: plain value types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/run_summary.h"
+#include "model/events.h"
+
+namespace gcpilot {
+
+// How the input went, as counted by the source.
+struct InputStats {
+  std::string source = "gctrace";  // "gctrace" or "replay".
+  uint64_t lines = 0;
+  uint64_t trace_lines = 0;
+  uint64_t malformed = 0;  // Lines that looked like trace output but could not be read.
+  uint64_t unknown_pacer = 0;
+  uint64_t duplicates = 0;
+  uint64_t overlong_lines = 0;
+  uint64_t restarts = 0;
+  uint64_t cut_at_end = 0;  // Trace line cut off as the program exited.
+};
+
+struct ProcessReport {
+  ProcessKey key;
+  ProcessInfo info;
+  std::optional<ProcessExited> exit;
+  uint64_t late_dropped = 0;  // Records too late for the sliding windows.
+  RunReport run;
+};
+
+struct ReportInput {
+  std::string header;  // First line, e.g. "gcpilot run: './svc' exited with code 0".
+  // Times in the text report are shown relative to this (run: when the
+  // program started; logs: 0, the process start).
+  int64_t time_origin_ns = 0;
+  InputStats stats;
+  uint64_t problems = 0;                    // Every input problem.
+  std::vector<InputProblem> kept_problems;  // The first few, verbatim.
+  std::vector<ProcessReport> processes;
+};
+
+}  // namespace gcpilot

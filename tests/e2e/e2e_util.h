@@ -1,0 +1,37 @@
+// Helpers for end-to-end tests: run a shell command with its output in
+// files, read files, parse JSON lines, locate the built test programs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace gcpilot::e2e {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed, as a shell reports.
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+// Runs `command` with /bin/sh; stdout and stderr are captured.
+CommandResult Sh(const std::string& command);
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& data);
+std::vector<nlohmann::json> JsonLines(const std::string& text);
+nlohmann::json ReadJson(const std::string& path);
+
+// A fresh temporary directory for one test (removed by the OS tmp cleaner;
+// kept on failure for inspection).
+std::string TempDir(const std::string& name);
+
+std::string GcpilotBin();
+// Path of a test program built with the given Go version ("1.22").
+std::string TestProg(const std::string& go_version, const std::string& name, bool stripped = false);
+// Go versions whose test programs were built.
+std::vector<std::string> GoVersions();
+// Single-quoted for /bin/sh.
+std::string Quote(const std::string& s);
+
+}  // namespace gcpilot::e2e

@@ -1,0 +1,3 @@
+module gcpilot.dev/testprogs
+
+go 1.19
