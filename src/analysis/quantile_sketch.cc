@@ -129,7 +129,7 @@ Status QuantileSketch::Merge(const QuantileSketch& other) {
         std::to_string(other.zero_threshold_) + ")");
   }
   if (&other == this) {
-    const QuantileSketch copy = other;
+    const QuantileSketch copy = other;  // NOLINT(performance-unnecessary-copy-initialization)
     return Merge(copy);
   }
   rejected_ += other.rejected_;

@@ -37,16 +37,30 @@ void HeapState::MergeFrom(const HeapState& other) {
   }
 }
 
+namespace {
+
+// Clears a reused slot's sketch; one that grew wide (unusual) gives its memory
+// back, so a ring keeps only what typical slots need.
+void ResetSketch(QuantileSketch* sketch) {
+  if (sketch->allocated_buckets() > WindowSlot::kRetainedBuckets) {
+    *sketch = QuantileSketch();
+  } else {
+    sketch->Clear();
+  }
+}
+
+}  // namespace
+
 void WindowSlot::Reset(int64_t new_index) {
   index = new_index;
   has_data = false;
   gc_cycles = forced_cycles = alloc_bytes = 0;
   gc_cpu = GcCpuSplit{};
   mark_wall_ns = 0;
-  gc_pauses.Clear();
-  sweep_term_pauses.Clear();
-  mark_term_pauses.Clear();
-  other_stops.Clear();
+  ResetSketch(&gc_pauses);
+  ResetSketch(&sweep_term_pauses);
+  ResetSketch(&mark_term_pauses);
+  ResetSketch(&other_stops);
   other_stops_by_reason.fill(0);
   heap = HeapState{};
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -30,6 +31,8 @@ struct HeapState {
 
 struct WindowSlot {
   static constexpr int64_t kNoIndex = std::numeric_limits<int64_t>::min();
+  // A reset slot keeps sketch arrays up to this many counters for reuse.
+  static constexpr size_t kRetainedBuckets = 256;
 
   int64_t index = kNoIndex;  // Which slot of the time axis this holds.
   bool has_data = false;
@@ -46,7 +49,8 @@ struct WindowSlot {
   std::array<uint64_t, kStwReasonCount> other_stops_by_reason{};
   HeapState heap;
 
-  // Empties the slot and makes it hold `new_index` (keeps sketch memory).
+  // Empties the slot and makes it hold `new_index` (keeps small sketch
+  // arrays for reuse).
   void Reset(int64_t new_index);
   // Counts the cycle, its pauses, CPU and heap state (not its mark wall time,
   // which the engine spreads over slots with AddMarkWall).

@@ -2,6 +2,7 @@
 #include "model/event_json.h"
 
 #include <type_traits>
+#include <utility>
 
 namespace gcpilot {
 namespace {
@@ -46,6 +47,15 @@ json PauseToJson(const StwPause& p) {
               {"gc", p.gc_number}};
 }
 
+// Bounds on the times read from a stream (the gctrace parser's too): sums
+// such as a cycle's end (start + phases) or a pause's end then cannot
+// overflow int64.
+constexpr int64_t kMaxDurationNs = 1'000'000'000'000'000'000;  // ~31.7 years.
+constexpr int64_t kMaxAbsTimeNs = 4 * kMaxDurationNs;
+
+bool ValidDuration(int64_t ns) { return ns >= 0 && ns <= kMaxDurationNs; }
+bool ValidTime(int64_t ns) { return ns >= -kMaxAbsTimeNs && ns <= kMaxAbsTimeNs; }
+
 // Reads a required field; records the first error in `err`.
 template <typename T>
 void Get(const json& j, const char* key, T& out, Status& err) {
@@ -54,6 +64,21 @@ void Get(const json& j, const char* key, T& out, Status& err) {
   if (it == j.end() || it->is_null()) {
     err = Status::InvalidArgument(std::string("missing field '") + key + "'");
     return;
+  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // nlohmann converts a float or an out-of-range integer with a plain cast
+    // (undefined behaviour for a float beyond T's range): take only integers
+    // that fit.
+    if (!it->is_number_integer()) {
+      err = Status::InvalidArgument(std::string("field '") + key + "' is not an integer");
+      return;
+    }
+    bool fits = it->is_number_unsigned() ? std::in_range<T>(it->get<uint64_t>())
+                                         : std::in_range<T>(it->get<int64_t>());
+    if (!fits) {
+      err = Status::InvalidArgument(std::string("field '") + key + "' is out of range");
+      return;
+    }
   }
   try {
     out = it->get<T>();
@@ -127,6 +152,9 @@ StwPause PauseFromJson(const json& j, Status& err) {
   GetEnum(j, "kind", p.kind, &StwKindFromName, err);
   GetEnum(j, "reason", p.reason, &StwReasonFromName, err);
   GetOpt(j, "gc", p.gc_number, err);
+  if (err.ok() && (!ValidTime(p.start_ns) || !ValidDuration(p.duration_ns))) {
+    err = Status::InvalidArgument("pause start or duration out of range");
+  }
   return p;
 }
 
@@ -205,6 +233,12 @@ StatusOr<GcCycle> CycleFromJson(const json& j) {
   if (!err.ok()) return err;
   if (c.sweep_term_ns < 0 || c.mark_ns < 0 || c.mark_term_ns < 0) {
     return Status::InvalidArgument("negative phase duration");
+  }
+  if (!ValidTime(c.start_ns) || !ValidDuration(c.sweep_term_ns) || !ValidDuration(c.mark_ns) ||
+      !ValidDuration(c.mark_term_ns) || !ValidDuration(c.cpu.sweep_term_ns) ||
+      !ValidDuration(c.cpu.assist_ns) || !ValidDuration(c.cpu.background_ns) ||
+      !ValidDuration(c.cpu.idle_ns) || !ValidDuration(c.cpu.mark_term_ns)) {
+    return Status::InvalidArgument("cycle start or duration out of range");
   }
   return c;
 }

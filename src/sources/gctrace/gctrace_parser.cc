@@ -10,6 +10,9 @@ namespace gcpilot::gctrace {
 namespace {
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
+// Longest time or duration accepted (~31.7 years): a cycle's end (start plus
+// its phases) then stays far from int64 overflow.
+constexpr int64_t kMaxNs = 1'000'000'000'000'000'000;
 const GcCycle kEmptyCycle{};
 
 constexpr int64_t kPow10[] = {1,       10,        100,        1'000,       10'000,
@@ -103,6 +106,7 @@ class Cursor {
       ++q;
     }
     if (digits == 0) return false;
+    if (whole > kMaxNs / kUnitNs) return false;  // Beyond kMaxNs: refuse.
     int64_t frac_ns = 0;
     if (q != end_ && *q == '.') {
       ++q;
