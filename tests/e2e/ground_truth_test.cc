@@ -7,6 +7,7 @@
 // identical cycles and the same summary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
@@ -92,6 +93,7 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
   // Per-cycle pauses vs MemStats.PauseNs (the last up to 256 cycles).
   int checked = 0;
   int64_t max_over = 0, max_under = 0;
+  std::vector<int64_t> lock_waits;
   for (const json& p : truth["pauses"]) {
     uint64_t n = p["gc"].get<uint64_t>();
     ASSERT_TRUE(cycles.count(n)) << "gcpilot has no cycle " << n;
@@ -102,17 +104,28 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
     int64_t quantum = Quantum(a) + Quantum(b);
     int64_t truth_ns = p["pause_ns"].get<int64_t>();
     // gctrace truncates: the true clock sum is in [printed, printed + quantum).
-    // Go 1.19/1.21 measure the pause from the same timestamps gctrace prints;
-    // 1.22+ start the pause inside stopTheWorldWithSema, a few hundred ns
-    // after gctrace's clock starts, so the pause may be slightly shorter.
-    int64_t lower = printed - (c.go >= "1.22" ? 20'000 : 0);
+    // Go 1.19/1.21 measure the pause from the same timestamps gctrace prints,
+    // so PauseNs lies in that interval. Go 1.22+ start the pause clock after
+    // stopTheWorldWithSema got sched.lock (the lock wait is excluded from
+    // PauseNs but not from gctrace), so PauseNs may be shorter by that wait:
+    // tiny unless the lock is contended.
     EXPECT_LE(truth_ns, printed + quantum) << "gc " << n << " " << cy.dump();
-    EXPECT_GE(truth_ns, lower) << "gc " << n << " " << cy.dump();
+    if (c.go < "1.22") {
+      EXPECT_GE(truth_ns, printed) << "gc " << n << " " << cy.dump();
+    } else {
+      EXPECT_GE(truth_ns, printed - 200'000) << "gc " << n << " " << cy.dump();
+      lock_waits.push_back(std::max<int64_t>(0, printed - truth_ns));
+    }
     max_over = std::max(max_over, truth_ns - printed);
     max_under = std::max(max_under, printed - truth_ns);
     ++checked;
   }
   EXPECT_EQ(checked, std::min<uint64_t>(total, 256));
+  if (!lock_waits.empty()) {
+    // Most stops don't wait for the lock: the median gap is within precision.
+    std::sort(lock_waits.begin(), lock_waits.end());
+    EXPECT_LE(lock_waits[lock_waits.size() / 2], 2'000);
+  }
   RecordProperty("cycles", std::to_string(total));
   RecordProperty("max_truth_over_printed_ns", std::to_string(max_over));
   RecordProperty("max_printed_over_truth_ns", std::to_string(max_under));

@@ -49,6 +49,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"time"
 )
@@ -147,7 +148,14 @@ func histCount(h *metrics.Float64Histogram) uint64 {
 
 // Collect builds the ground-truth object (see package doc). It calls
 // runtime.ReadMemStats exactly once, so it stops the world once.
+//
+// It first switches the collector off (debug.SetGCPercent(-1), which waits
+// for a cycle in progress to finish and does not stop the world), so no GC
+// cycle can complete after the snapshot: what the program reports is then
+// every cycle it will ever run, and an outside observer must see exactly
+// that many.
 func Collect(extra map[string]any) map[string]any {
+	debug.SetGCPercent(-1)
 	ms := newMetricSet(mCyclesTotal, mCyclesForced, mCyclesAutomatic,
 		mHeapAllocsBytes, mGCPauses, mSchedPausesGC, mSchedPausesOth)
 
