@@ -151,9 +151,9 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
   EXPECT_EQ(summary["forced_cycles"], is["forced_cycles"]);
   ASSERT_EQ(summary["processes"].size(), 1u);
   ASSERT_EQ(is["processes"].size(), 1u);
-  for (const char* key : {"cycles", "forced_cycles", "allocated_bytes", "pause", "sweep_term",
-                          "mark_term", "cycle_pause", "concurrent_mark", "gc_cpu", "span_ns",
-                          "heap", "gcs_per_sec"}) {
+  for (const char* key :
+       {"cycles", "forced_cycles", "allocated_bytes", "pause", "sweep_term", "mark_term",
+        "cycle_pause", "concurrent_mark", "gc_cpu", "span_ns", "heap", "gcs_per_sec"}) {
     json a = summary["processes"][0][key], b = is["processes"][0][key];
     if (std::string(key) == "heap") {
       a.erase("series");  // Bucket start times are on each input's own time axis.
