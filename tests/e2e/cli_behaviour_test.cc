@@ -102,6 +102,45 @@ TEST(Ingest, ReadsStdinAndToleratesPrefixes) {
   EXPECT_EQ(lines[0]["gc"], 1);
 }
 
+TEST(Report, ReplaysARecordedEventStreamToTheSameResult) {
+  std::string v = Latest();
+  ASSERT_FALSE(v.empty());
+  std::string dir = TempDir("replay");
+  CommandResult r = Sh(GcpilotBin() + " run --interval 0 --record " + dir +
+                       "/ev.jsonl --json-out " + dir + "/run.jsonl -- " +
+                       TestProg(v, "periodicgc") + " -duration 1s -interval 50ms -stdout-every 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CommandResult rep = Sh(GcpilotBin() + " report --json " + dir + "/ev.jsonl");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  std::vector<json> run = JsonLines(ReadFile(dir + "/run.jsonl"));
+  std::vector<json> replay = JsonLines(rep.out);
+  ASSERT_EQ(run.size(), replay.size());
+  for (size_t i = 0; i + 1 < run.size(); ++i) EXPECT_EQ(run[i], replay[i]) << i;
+  json a = run.back()["processes"][0], b = replay.back()["processes"][0];
+  EXPECT_EQ(a["pause"], b["pause"]);
+  EXPECT_EQ(a["cycles"], b["cycles"]);
+  EXPECT_EQ(a["gc_cpu"], b["gc_cpu"]);
+  EXPECT_EQ(a["heap"], b["heap"]);
+  EXPECT_EQ(a["exit_code"], b["exit_code"]);
+  EXPECT_EQ(replay.back()["source"], "replay");
+  CommandResult text = Sh(GcpilotBin() + " report " + dir + "/ev.jsonl");
+  EXPECT_NE(text.out.find("recorded events"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("forced 20"), std::string::npos) << text.out;
+}
+
+TEST(Report, CorruptRecordedLinesAreReportedNotFatal) {
+  std::string dir = TempDir("badrec");
+  WriteFile(dir + "/ev.jsonl",
+            R"({"type":"process_seen","v":1,"ts_ns":0,"pid":5,"gen":0,"comm":"svc"})"
+            "\n{\"type\":\"gc_cycle\",\"v\":1,\"ts_ns\":5}\n"
+            "garbage\n");
+  CommandResult r = Sh(GcpilotBin() + " report " + dir + "/ev.jsonl");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.out.find("line 2: bad recorded event: missing field 'gc'"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("line 3: bad recorded event: not valid JSON"), std::string::npos) << r.out;
+}
+
 TEST(Run, MissingProgramExits127) {
   CommandResult r = Sh(GcpilotBin() + " run -- /nonexistent/svc");
   EXPECT_EQ(r.exit_code, 127);
