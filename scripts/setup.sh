@@ -12,10 +12,12 @@ MAIN_PKGS=(
   clang-14 clang-format-14 lld-14 libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev
+  libelf-dev libdw-dev libcapstone-dev zlib1g-dev bpftool
   golang-1.19-go
   procps psmisc util-linux
 )
-BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go)
+# libbpf 1.4 (backports): 1.1 lacks BPF_UPROBE (see shared GO_RUNTIME_NOTES).
+BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go libbpf-dev)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -30,6 +32,13 @@ missing_packages() {
 
 # Prints the first Debian mirror URI (not the security archive) configured on
 # this machine, from deb822 .sources files or classic one-line lists.
+# libbpf-dev >= 1.4 (the version from main, 1.1, is too old).
+libbpf_recent_enough() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null) || return 1
+  dpkg --compare-versions "$v" ge "1:1.4"
+}
+
 debian_mirror_uri() {
   local f uri
   for f in /etc/apt/sources.list.d/*.sources; do
@@ -70,7 +79,7 @@ SRC
 
 main() {
   if [ "$(id -u)" -ne 0 ]; then
-    if [ -z "$(missing_packages "${MAIN_PKGS[@]}" "${BACKPORTS_PKGS[@]}")" ]; then
+    if [ -z "$(missing_packages "${MAIN_PKGS[@]}" "${BACKPORTS_PKGS[@]}")" ] && libbpf_recent_enough; then
       exit 0
     fi
     log "packages are missing and installing them needs root: re-run as root (or with sudo)"
@@ -81,9 +90,13 @@ main() {
   local main_missing bp_missing
   main_missing=$(missing_packages "${MAIN_PKGS[@]}")
   bp_missing=$(missing_packages "${BACKPORTS_PKGS[@]}")
+  if ! libbpf_recent_enough; then
+    bp_missing=$(printf '%s\n%s\n' "$bp_missing" libbpf-dev libbpf1 | sort -u | grep . || true)
+  fi
   if [ -z "$main_missing" ] && [ -z "$bp_missing" ]; then
     exit 0
   fi
+  bp_missing=$(echo $bp_missing)
   export DEBIAN_FRONTEND=noninteractive
   log "installing: $(echo $main_missing $bp_missing)"
   apt-get update -qq

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +53,9 @@ std::string Basename(const std::string& path) {
 
 int RunCommand(const RunOptions& options) {
   MonotonicClock clock;
+  // A closed stderr must not kill gcpilot (and orphan the child): writes
+  // fail with EPIPE instead. The child gets the default disposition back.
+  std::signal(SIGPIPE, SIG_IGN);
   // Block and capture signals before the child exists, so none is lost.
   StatusOr<SignalForwarder> signals = SignalForwarder::Create();
   if (!signals.ok()) {
@@ -81,7 +85,6 @@ int RunCommand(const RunOptions& options) {
 
   std::string passthrough;
   uint64_t long_line_bytes = 0;
-  bool long_line_passing = false;
   LineSplitter splitter([&](std::string_view piece, LineSplitter::Piece kind, bool newline) {
     switch (kind) {
       case LineSplitter::Piece::kLine: {
@@ -94,7 +97,6 @@ int RunCommand(const RunOptions& options) {
       }
       case LineSplitter::Piece::kLongStart:
         long_line_bytes = piece.size();
-        long_line_passing = true;
         passthrough.append(piece);
         break;
       case LineSplitter::Piece::kLongMiddle:
@@ -106,11 +108,9 @@ int RunCommand(const RunOptions& options) {
         passthrough.append(piece);
         if (newline) passthrough.push_back('\n');
         source.OnOverlongLine(long_line_bytes);
-        long_line_passing = false;
         break;
     }
   });
-  (void)long_line_passing;
 
   const int64_t interval_ns =
       options.interval_s > 0 ? static_cast<int64_t>(options.interval_s * kNsPerSec) : 0;
