@@ -92,6 +92,22 @@ TEST(EventJson, RejectsBadInputClearly) {
   EXPECT_NE(wrong.status().message().find("bogus"), std::string::npos);
 }
 
+// Inputs the fuzzer found: out-of-range numbers must be errors, not casts.
+TEST(EventJson, OutOfRangeNumbersAreErrors) {
+  const std::string base =
+      R"({"type":"gc_cycle","v":1,"ts_ns":0,"gc":1,"start_ns":0,"sweep_term_ns":1,"mark_ns":1,)"
+      R"("cpu_sweep_term_ns":0,"cpu_assist_ns":0,"cpu_background_ns":0,"cpu_idle_ns":0,)"
+      R"("cpu_mark_term_ns":0,"heap_start_bytes":0,"heap_end_bytes":0,"heap_goal_bytes":0,)";
+  EXPECT_TRUE(EventFromJsonLine(base + R"("heap_live_bytes":5,"mark_term_ns":1})").ok());
+  EXPECT_FALSE(
+      EventFromJsonLine(base + R"("heap_live_bytes":31457292233720368547758078,"mark_term_ns":1})")
+          .ok());
+  EXPECT_FALSE(EventFromJsonLine(base + R"("heap_live_bytes":1.5,"mark_term_ns":1})").ok());
+  EXPECT_FALSE(EventFromJsonLine(base + R"("heap_live_bytes":-1,"mark_term_ns":1})").ok());
+  EXPECT_FALSE(
+      EventFromJsonLine(base + R"("heap_live_bytes":1,"mark_term_ns":9223372036854775807})").ok());
+}
+
 TEST(EventJson, OtherObjectTypesAreNotEvents) {
   StatusOr<std::optional<Event>> s = EventFromJsonLine(R"({"type":"summary","v":1,"ts_ns":0})");
   ASSERT_TRUE(s.ok());

@@ -136,6 +136,10 @@ class Cursor {
   const char* end_;
 };
 
+// The runtime prints sizes as bytes >> 20, so a printed MB value is always
+// below 2^44; anything larger would wrap when converted back to bytes.
+bool FitsInBytes(uint64_t mb) { return mb < (uint64_t{1} << 44); }
+
 // Marks `out` malformed at the cursor and returns its kind.
 LineKind Fail(ParsedLine& out, const Cursor& c, std::string_view what) {
   out.kind = LineKind::kMalformed;
@@ -199,6 +203,9 @@ LineKind ParseGc(Cursor& c, ParsedLine& out) {
     return Fail(out, c, "heap sizes 'H0->H1->H2 MB'");
   }
   if (!c.Uint(goal) || !c.Lit(" MB goal, ")) return Fail(out, c, "heap goal 'G MB goal'");
+  if (!FitsInBytes(h0) || !FitsInBytes(h1) || !FitsInBytes(h2) || !FitsInBytes(goal)) {
+    return Fail(out, c, "heap sizes below 2^44 MB");
+  }
   g.heap_start_bytes = h0 * kMiB;
   g.heap_end_bytes = h1 * kMiB;
   g.heap_live_bytes = h2 * kMiB;
@@ -216,6 +223,7 @@ LineKind ParseGc(Cursor& c, ParsedLine& out) {
     if (fields >= 8 || !(c.Lit(" MB ") || c.Lit("MB "))) {
       return Fail(out, c, "'N MB <field>,' or 'N P'");
     }
+    if (!FitsInBytes(n)) return Fail(out, c, "sizes below 2^44 MB");
     if (c.Lit("stacks, ")) {
       g.stacks_bytes = n * kMiB;
     } else if (c.Lit("globals, ")) {
@@ -247,6 +255,9 @@ LineKind ParsePacerStart(Cursor& c, ParsedLine& out) {
   if (!c.Lit(" workers=") || !c.Int(p.dedicated_workers) || !c.Lit("+") ||
       !c.Float(p.fractional_utilization_goal)) {
     return Fail(out, c, "'workers=D+F'");
+  }
+  if (!FitsInBytes(scan) || !FitsInBytes(live) || !FitsInBytes(goal)) {
+    return Fail(out, c, "sizes below 2^44 MB");
   }
   p.heap_scan_bytes = scan * kMiB;
   p.heap_live_start_bytes = live * kMiB;
@@ -286,6 +297,7 @@ LineKind ParseSweepDone(Cursor& c, ParsedLine& out) {
       !c.Float(s.pages_per_byte) || !c.Lit(" pages/byte")) {
     return Fail(out, c, "'H MB; allocated A MB during sweep; swept P pages at R pages/byte'");
   }
+  if (!FitsInBytes(heap) || !FitsInBytes(allocated)) return Fail(out, c, "sizes below 2^44 MB");
   s.heap_bytes = heap * kMiB;
   s.allocated_during_sweep_bytes = allocated * kMiB;
   out.kind = LineKind::kPacerSweepDone;

@@ -166,6 +166,26 @@ TEST(GctraceParser, RejectsAbsurdValues) {
             LineKind::kMalformed);
 }
 
+// Inputs the fuzzer found: each once overflowed an integer.
+TEST(GctraceParser, FuzzRegressionsAreMalformedNotOverflowed) {
+  EXPECT_EQ(ParseLine("gc 46 @99999999999s 1%: 1+1+1 ms clock, 1+1/1/1+1 ms cpu, 1->1->1 MB, 1 "
+                      "MB goal, 1 P")
+                .kind,
+            LineKind::kMalformed);
+  EXPECT_EQ(ParseLine("gc 1 @0.1s 1%: 1+1+1 ms clock, 1+1/1/1+1 ms cpu, 17592186044416->1->1 "
+                      "MB, 1 MB goal, 1 P")
+                .kind,
+            LineKind::kMalformed);
+  EXPECT_EQ(ParseLine("gc 1 @0.1s 1%: 1+1+1 ms clock, 1+1/1/1+1 ms cpu, 1->1->1 MB, 1 MB goal, "
+                      "17592186044416 MB stacks, 1 P")
+                .kind,
+            LineKind::kMalformed);
+  ParsedLine ok = ParseLine(
+      "gc 1 @0.1s 1%: 1+1+1 ms clock, 1+1/1/1+1 ms cpu, 17592186044415->1->1 MB, 1 MB goal, 1 P");
+  ASSERT_EQ(ok.kind, LineKind::kGcCycle);
+  EXPECT_EQ(ok.cycle.heap_start_bytes, ((uint64_t{1} << 44) - 1) << 20);
+}
+
 // Every line of real logs from Go 1.19 and 1.23 is understood.
 TEST(GctraceParser, RealLogsParseCompletely) {
   for (const char* name : {"go1.19-forced-and-heap.log", "go1.23-forced-and-heap.log"}) {

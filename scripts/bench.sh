@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Parse-throughput benchmark: builds gcpilot_parse_bench in a Release tree
+# (build-bench/), runs it pinned to one core, and prints a Markdown table of
+# the hand-written gctrace scanner against the std::regex baseline, with
+# PASS/MISS against the targets (>= 2,000,000 lines/s, >= 300 MB/s, >= 20x
+# the regex parser). MB = 10^6 bytes.
+#
+# Usage: scripts/bench.sh [extra gcpilot_parse_bench flags, e.g. --reps=20]
+# Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
+# Exit status: 0 when the benchmark ran (even with a MISS), 1 when the build
+# failed or the two parsers disagreed on the corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=build-bench
+CPU=${GCPILOT_BENCH_CPU:-1}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+log "configuring ${BUILD_DIR}/ (Release)"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGCPILOT_TESTS=OFF \
+  -DGCPILOT_BENCH=ON -DGCPILOT_FUZZ=OFF -DGCPILOT_SANITIZE=OFF >/dev/null
+log "building gcpilot_parse_bench"
+ninja -C "$BUILD_DIR" gcpilot_parse_bench >/dev/null
+
+BENCH=("$BUILD_DIR/bench/gcpilot_parse_bench" "$@")
+if command -v taskset >/dev/null 2>&1 && taskset -c "$CPU" true 2>/dev/null; then
+  pinned="pinned to CPU $CPU"
+  BENCH=(taskset -c "$CPU" "${BENCH[@]}")
+elif command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then
+  pinned="pinned to CPU 0 (CPU $CPU not available)"
+  BENCH=(taskset -c 0 "${BENCH[@]}")
+else
+  pinned="not pinned (taskset unavailable)"
+fi
+log "running (${pinned})"
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+if ! "${BENCH[@]}" >"$out"; then
+  cat "$out" >&2
+  log "gcpilot_parse_bench failed"
+  exit 1
+fi
+echo
+echo "gctrace parse throughput, one core (${pinned}), $(uname -m), $(date -u +%Y-%m-%d)"
+echo
+awk -F '\t' '
+  # 1234567.8 -> "1,234,568"
+  function commas(x,   s, r) {
+    s = sprintf("%.0f", x); r = ""
+    while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+    return s r
+  }
+  $1 == "result" {
+    lps[$2] = $3 / $5; mbps[$2] = $4 / $5 / 1e6; nspl[$2] = $5 / $3 * 1e9; n[$2] = $3
+  }
+  END {
+    if (!("scanner" in lps) || !("regex" in lps)) { print "bench: missing results" > "/dev/stderr"; exit 1 }
+    speedup = lps["scanner"] / lps["regex"]
+    print "| parser | lines/s | MB/s | ns/line | speedup vs regex |"
+    print "|---|---:|---:|---:|---:|"
+    printf "| gcpilot scanner (%s lines) | %s | %.0f | %.0f | %.1fx |\n", commas(n["scanner"]),
+           commas(lps["scanner"]), mbps["scanner"], nspl["scanner"], speedup
+    printf "| std::regex baseline (%s lines) | %s | %.1f | %.0f | 1.0x |\n", commas(n["regex"]),
+           commas(lps["regex"]), mbps["regex"], nspl["regex"]
+    print ""
+    printf "Targets (scanner): >= 2,000,000 lines/s: %s | >= 300 MB/s: %s | >= 20x regex: %s\n",
+           (lps["scanner"] >= 2e6 ? "PASS" : "MISS"), (mbps["scanner"] >= 300 ? "PASS" : "MISS"),
+           (speedup >= 20 ? "PASS" : "MISS")
+  }' "$out"
+echo
+grep '^#' "$out" | sed 's/^# */- /'
