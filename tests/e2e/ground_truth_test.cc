@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <ostream>
 #include <string>
 #include <tuple>
 
@@ -33,6 +34,11 @@ struct Case {
   bool stripped;
   std::string args;
 };
+
+// Keeps test names and ctest lines readable.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << "go" << c.go << " " << c.prog << (c.stripped ? " (stripped) " : " ") << c.args;
+}
 
 std::string CaseName(const testing::TestParamInfo<Case>& info) {
   std::string v = info.param.go;
