@@ -7,33 +7,15 @@
 #include <vector>
 
 #include "analysis/sliding_windows.h"
+#include "analysis/window_test_util.h"
 
 namespace gcpilot {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kSec = 1'000'000'000;
-
-// A cycle ending at end_ns with small pauses and the given allocation.
-GcCycle CycleEndingAt(int64_t end_ns, uint64_t alloc_bytes = 0, int32_t procs = 4) {
-  GcCycle c;
-  c.sweep_term_ns = 50'000;
-  c.mark_ns = 2 * kMs;
-  c.mark_term_ns = 100'000;
-  c.start_ns = end_ns - c.sweep_term_ns - c.mark_ns - c.mark_term_ns;
-  c.allocated_bytes = alloc_bytes;
-  c.gomaxprocs = procs;
-  c.trigger = GcTrigger::kHeap;
-  return c;
-}
-
-std::vector<WindowStats> OfView(const std::vector<WindowStats>& ws, const std::string& view) {
-  std::vector<WindowStats> out;
-  for (const WindowStats& w : ws) {
-    if (w.view == view) out.push_back(w);
-  }
-  return out;
-}
+using testing_util::CycleEndingAt;
+using testing_util::kMs;
+using testing_util::kSec;
+using testing_util::OfView;
 
 TEST(SlidingWindowsTimeTest, OutOfOrderWithinRingIsCounted) {
   SlidingWindows sw;
