@@ -19,7 +19,7 @@ if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 BUILD_DIR=build-fuzz
-TARGETS=(gctrace_parser_fuzz gctrace_source_fuzz event_json_fuzz)
+TARGETS=(gctrace_parser_fuzz gctrace_source_fuzz event_json_fuzz go_binary_fuzz)
 
 log() { printf 'run_fuzz: %s\n' "$*" >&2; }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cli/cmd_ingest.h"
+#include "cli/cmd_ps.h"
 #include "cli/cmd_run.h"
 
 namespace gcpilot::cli {
@@ -112,6 +113,14 @@ int Main(int argc, char** argv) {
   }
   std::reverse(args.begin(), args.end());  // CLI11 wants them reversed.
 
+  PsOptions ps;
+  CLI::App* ps_cmd = app.add_subcommand(
+      "ps",
+      "List the Go processes on this host: Go version, package, stripped, container, and "
+      "GOMAXPROCS/GOGC/GOMEMLIMIT read from their memory.");
+  ps_cmd->add_flag("--json", ps.json, "JSON lines, one per process");
+  ps_cmd->add_flag("--all", ps.all, "Also list the other processes, with why they are not Go");
+
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
@@ -140,6 +149,7 @@ int Main(int argc, char** argv) {
   }
   if (*ingest_cmd) return IngestCommand(ingest);
   if (*report_cmd) return IngestCommand(report);
+  if (*ps_cmd) return PsCommand(ps);
   return 1;
 }
 

@@ -1,0 +1,75 @@
+// GoBinary: assembling the parsed pieces of one Go executable.
+#include "golang/go_binary.h"
+
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace gcpilot::golang {
+
+namespace {
+constexpr size_t kMaxMemoizedMembers = 1024;  // Bounds a caller with unbounded keys.
+}  // namespace
+
+struct GoBinary::DwarfMemo {
+  std::mutex mu;
+  std::map<std::pair<std::string, std::string>, StatusOr<DwarfMember>, std::less<>> members;
+};
+
+GoBinary::GoBinary(GoBinary&&) noexcept = default;
+GoBinary& GoBinary::operator=(GoBinary&&) noexcept = default;
+GoBinary::~GoBinary() = default;
+
+StatusOr<GoBinary> GoBinary::Open(const std::string& path) {
+  auto elf = ElfFile::Open(path);
+  if (!elf.ok()) return elf.status();
+  return FromElf(std::move(*elf));
+}
+
+StatusOr<GoBinary> GoBinary::OpenFromMemory(std::span<const uint8_t> bytes, std::string name) {
+  auto elf = ElfFile::OpenFromMemory(bytes, std::move(name));
+  if (!elf.ok()) return elf.status();
+  return FromElf(std::move(*elf));
+}
+
+StatusOr<GoBinary> GoBinary::FromElf(ElfFile elf) {
+  GoBinary binary;
+  binary.dwarf_memo_ = std::make_unique<DwarfMemo>();
+  binary.elf_ = std::make_unique<const ElfFile>(std::move(elf));
+  auto info = ReadBuildInfo(*binary.elf_);
+  if (!info.ok()) return info.status();
+  binary.build_info_ = std::move(*info);
+  auto symbols = SymbolResolver::Create(*binary.elf_);
+  if (!symbols.ok()) return symbols.status();
+  binary.symbols_ = std::make_unique<const SymbolResolver>(std::move(*symbols));
+  binary.has_dwarf_ = binary.elf_->FindSection(".debug_info") != nullptr ||
+                      binary.elf_->FindSection(".zdebug_info") != nullptr;
+  return binary;
+}
+
+const std::string& GoBinary::build_id() const {
+  return elf_->go_build_id().empty() ? elf_->gnu_build_id() : elf_->go_build_id();
+}
+
+StatusOr<std::vector<RetInstruction>> GoBinary::FindRetInstructions(std::string_view name) const {
+  auto fn = symbols_->FindFunction(name);
+  if (!fn.ok()) return fn.status();
+  return golang::FindRetInstructions(*elf_, *fn);
+}
+
+StatusOr<DwarfMember> GoBinary::FindStructMember(std::string_view struct_name,
+                                                 std::string_view member_path) const {
+  std::lock_guard<std::mutex> lock(dwarf_memo_->mu);
+  auto key = std::make_pair(std::string(struct_name), std::string(member_path));
+  if (auto it = dwarf_memo_->members.find(key); it != dwarf_memo_->members.end()) {
+    return it->second;
+  }
+  auto dwarf = DwarfTypes::Open(*elf_);
+  StatusOr<DwarfMember> member =
+      dwarf.ok() ? (*dwarf)->FindMember(struct_name, member_path) : dwarf.status();
+  if (dwarf_memo_->members.size() >= kMaxMemoizedMembers) dwarf_memo_->members.clear();
+  dwarf_memo_->members.emplace(std::move(key), member);
+  return member;
+}
+
+}  // namespace gcpilot::golang

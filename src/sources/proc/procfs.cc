@@ -1,0 +1,88 @@
+// /proc readers (see the header).
+#include "sources/proc/procfs.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+namespace gcpilot::proc {
+namespace {
+
+bool ReadWhole(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+}  // namespace
+
+std::vector<pid_t> ListPids(const std::string& proc_root) {
+  std::vector<pid_t> pids;
+  DIR* dir = opendir(proc_root.c_str());
+  if (!dir) return pids;
+  while (dirent* e = readdir(dir)) {
+    const char* name = e->d_name;
+    if (!*name || !std::all_of(name, name + std::char_traits<char>::length(name),
+                               [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    long v = std::strtol(name, nullptr, 10);
+    if (v > 0 && v < (1L << 30)) pids.push_back(static_cast<pid_t>(v));
+  }
+  closedir(dir);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+std::string ContainerIdFromCgroup(const std::string& text) {
+  std::string best;
+  for (size_t i = 0; i + 64 <= text.size(); ++i) {
+    if (!IsHex(text[i]) || (i > 0 && IsHex(text[i - 1]))) continue;
+    size_t j = i;
+    while (j < text.size() && IsHex(text[j])) ++j;
+    if (j - i == 64) best = text.substr(i, 64);
+    i = j;
+  }
+  return best;
+}
+
+StatusOr<ProcessIdentity> ReadIdentity(pid_t pid, const std::string& proc_root) {
+  ProcessIdentity id;
+  id.pid = pid;
+  const std::string base = proc_root + "/" + std::to_string(pid);
+  if (!ReadWhole(base + "/comm", id.comm)) {
+    return Status::NotFound("process " + std::to_string(pid) + " is gone");
+  }
+  while (!id.comm.empty() && id.comm.back() == '\n') id.comm.pop_back();
+  char buf[4096];
+  ssize_t n = readlink((base + "/exe").c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) {
+    if (errno == EACCES || errno == EPERM) {
+      return Status::PermissionDenied("cannot read /proc/" + std::to_string(pid) +
+                                      "/exe (needs CAP_SYS_PTRACE or root)");
+    }
+    return Status::NotFound("process " + std::to_string(pid) + " has no executable");
+  }
+  id.exe_path.assign(buf, static_cast<size_t>(n));
+  const std::string deleted = " (deleted)";
+  if (id.exe_path.size() > deleted.size() &&
+      id.exe_path.compare(id.exe_path.size() - deleted.size(), deleted.size(), deleted) == 0) {
+    id.exe_deleted = true;
+  }
+  id.exe_open = base + "/exe";
+  std::string cgroup;
+  if (ReadWhole(base + "/cgroup", cgroup)) id.container = ContainerIdFromCgroup(cgroup);
+  return id;
+}
+
+}  // namespace gcpilot::proc

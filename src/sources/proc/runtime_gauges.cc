@@ -1,0 +1,106 @@
+// process_vm_readv-based runtime gauges (see the header).
+#include "sources/proc/runtime_gauges.h"
+
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+namespace gcpilot::proc {
+namespace {
+
+// For a PIE binary, the difference between where the executable's first
+// mapping landed and its link address (0 for the usual non-PIE Go binary).
+StatusOr<uint64_t> LoadBias(pid_t pid, const golang::GoBinary& binary) {
+  if (!binary.pie()) return uint64_t{0};
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  if (!maps) return Status::NotFound("process " + std::to_string(pid) + " is gone");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // start-end perms offset dev inode path
+    std::istringstream ss(line);
+    std::string range, perms, offset, dev, inode, path;
+    ss >> range >> perms >> offset >> dev >> inode >> path;
+    if (offset != "00000000" || path.empty() || path[0] != '/') continue;
+    if (std::stoull(inode) == 0) continue;
+    // The first file-backed mapping at offset 0: assume it is the executable
+    // when its path matches what /proc/PID/exe points to.
+    char exe[4096];
+    ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), exe, sizeof(exe) - 1);
+    if (n <= 0 || path != std::string(exe, static_cast<size_t>(n))) continue;
+    return std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+  }
+  return Status::NotFound("executable mapping of process " + std::to_string(pid) + " not found");
+}
+
+void Note(RuntimeGauges& g, const std::string& why) {
+  if (g.unavailable_reason.empty()) g.unavailable_reason = why;
+}
+
+}  // namespace
+
+Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size) {
+  iovec local{out, size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (n < 0) return Status::FromErrno(errno, "process_vm_readv of pid " + std::to_string(pid));
+  if (static_cast<size_t>(n) != size) return Status::DataLoss("short read of process memory");
+  return Status::Ok();
+}
+
+RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
+  RuntimeGauges g;
+  if (binary.stripped()) {
+    Note(g, "stripped binary (-s): runtime globals have no symbols");
+    return g;
+  }
+  StatusOr<uint64_t> bias = LoadBias(pid, binary);
+  if (!bias.ok()) {
+    Note(g, bias.status().message());
+    return g;
+  }
+  // Reads a T at `address` into `out`, or notes why not.
+  auto read = [&](uint64_t address, auto& out) {
+    typename std::remove_reference_t<decltype(out)>::value_type v{};
+    Status s = ReadProcessMemory(pid, address + *bias, &v, sizeof(v));
+    if (s.ok()) {
+      out = v;
+    } else {
+      Note(g, s.message());
+    }
+  };
+  StatusOr<golang::GlobalInfo> procs = binary.FindGlobal("runtime.gomaxprocs");
+  if (procs.ok()) {
+    read(procs->address, g.gomaxprocs);
+  } else {
+    Note(g, procs.status().message());
+  }
+  StatusOr<golang::GlobalInfo> controller = binary.FindGlobal("runtime.gcController");
+  if (!controller.ok()) {
+    Note(g, controller.status().message());
+    return g;
+  }
+  StatusOr<std::unique_ptr<golang::DwarfTypes>> dwarf = binary.OpenDwarf();
+  if (!dwarf.ok()) {
+    Note(g, "no DWARF (-w): GOGC/GOMEMLIMIT offsets unknown");
+    return g;
+  }
+  // gcPercent is an atomic.Int32 and memoryLimit an atomic.Int64 in Go
+  // 1.19+: the value is the wrapper's only sized field, at its offset 0.
+  for (auto [member, target] : {std::pair<const char*, int>{"gcPercent", 0}, {"memoryLimit", 1}}) {
+    StatusOr<uint64_t> offset = (*dwarf)->MemberOffset("runtime.gcControllerState", member);
+    if (!offset.ok()) {
+      Note(g, offset.status().message());
+    } else if (target == 0) {
+      read(controller->address + *offset, g.gogc);
+    } else {
+      read(controller->address + *offset, g.memory_limit);
+    }
+  }
+  return g;
+}
+
+}  // namespace gcpilot::proc

@@ -1,0 +1,34 @@
+// RuntimeGauges: GOMAXPROCS, GOGC and GOMEMLIMIT read from a running Go
+// process's memory with process_vm_readv (no probe, no stop of the world,
+// nothing written). Addresses come from the binary's symbol table and
+// struct offsets from its DWARF, so a binary built with -s or -w cannot be
+// read this way: the result then says why, instead of guessing.
+// Thread-safety: stateless function.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+#include "golang/go_binary.h"
+
+namespace gcpilot::proc {
+
+struct RuntimeGauges {
+  std::optional<int32_t> gomaxprocs;
+  std::optional<int32_t> gogc;          // -1 = off.
+  std::optional<int64_t> memory_limit;  // Bytes; INT64_MAX = no limit.
+  std::string unavailable_reason;       // Why some gauge could not be read.
+};
+
+// Reads the gauges of `pid`, whose executable is `binary`. Never fails as a
+// whole: each gauge that cannot be read is left empty and the reason noted.
+RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary);
+
+// Reads `size` bytes at `address` of `pid` (process_vm_readv).
+Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size);
+
+}  // namespace gcpilot::proc

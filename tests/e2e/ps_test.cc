@@ -1,0 +1,66 @@
+// `gcpilot ps` against real Go processes of every installed Go version,
+// plain and stripped: version and package from .go.buildinfo, and GOGC /
+// GOMEMLIMIT / GOMAXPROCS read from process memory equal what the processes
+// were started with (or, for stripped binaries, a stated reason).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "tests/e2e/e2e_util.h"
+
+namespace gcpilot::e2e {
+namespace {
+
+using nlohmann::json;
+
+TEST(Ps, ListsGoProcessesWithTheirRuntimeSettings) {
+  std::vector<std::string> versions = GoVersions();
+  ASSERT_FALSE(versions.empty()) << "no Go test programs built";
+  std::string start;
+  for (const std::string& v : versions) {
+    for (bool stripped : {false, true}) {
+      start += "GOGC=77 GOMEMLIMIT=300MiB GOMAXPROCS=1 " + TestProg(v, "idle", stripped) +
+               " -duration 20s -stdout-every 0 & echo $! >> pids; ";
+    }
+  }
+  std::string dir = TempDir("ps");
+  CommandResult r =
+      Sh("cd " + dir + "; " + start + "sleep 1; " + GcpilotBin() + " ps --json; kill $(cat pids)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<int, json> by_pid;
+  for (const json& j : JsonLines(r.out)) by_pid[j["pid"].get<int>()] = j;
+  std::vector<std::string> pids;
+  {
+    std::string text = ReadFile(dir + "/pids");
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      pids.push_back(text.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+  }
+  ASSERT_EQ(pids.size(), versions.size() * 2);
+  size_t i = 0;
+  for (const std::string& v : versions) {
+    for (bool stripped : {false, true}) {
+      int pid = std::stoi(pids[i++]);
+      ASSERT_TRUE(by_pid.count(pid)) << "pid " << pid << " (go" << v << ") not listed\n" << r.out;
+      const json& j = by_pid[pid];
+      EXPECT_EQ(j["go_version"].get<std::string>().rfind("go" + v + ".", 0), 0u) << j.dump();
+      EXPECT_EQ(j["package"], "gcpilot.dev/testprogs/idle");
+      EXPECT_EQ(j["stripped"], stripped);
+      if (stripped) {
+        EXPECT_TRUE(j["gogc"].is_null());
+        EXPECT_NE(j["gauges_unavailable"].get<std::string>().find("stripped"), std::string::npos);
+      } else {
+        EXPECT_EQ(j["gogc"], 77) << j.dump();
+        EXPECT_EQ(j["memory_limit_bytes"], int64_t{300} << 20) << j.dump();
+        EXPECT_EQ(j["gomaxprocs"], 1) << j.dump();
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gcpilot::e2e
