@@ -20,7 +20,7 @@ function(gcpilot_bpf_skeleton name source)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
-            -I${BPF_GEN_DIR} -I${CMAKE_SOURCE_DIR}/bpf/include -I${CMAKE_SOURCE_DIR}/src
+            -I${BPF_GEN_DIR} -I${CMAKE_SOURCE_DIR}/include
             -c ${source} -o ${obj}
     DEPENDS ${source} ${BPF_GEN_DIR}/vmlinux.h
     IMPLICIT_DEPENDS C ${source}

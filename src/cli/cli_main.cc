@@ -11,6 +11,7 @@
 #include "cli/cmd_ingest.h"
 #include "cli/cmd_ps.h"
 #include "cli/cmd_run.h"
+#include "cli/cmd_watch.h"
 
 namespace gcpilot::cli {
 namespace {
@@ -121,6 +122,15 @@ int Main(int argc, char** argv) {
   ps_cmd->add_flag("--json", ps.json, "JSON lines, one per process");
   ps_cmd->add_flag("--all", ps.all, "Also list the other processes, with why they are not Go");
 
+  WatchOptions watch;
+  CLI::App* watch_cmd = app.add_subcommand(
+      "watch",
+      "Trace Go processes with eBPF (root or CAP_BPF+CAP_PERFMON) and print each GC cycle's "
+      "exact pause as JSON lines.");
+  watch_cmd->add_option("--pid", watch.pids, "Process to trace (repeatable)")->required();
+  watch_cmd->add_option("--duration", watch.duration_s, "Stop after this many seconds")
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
@@ -150,6 +160,7 @@ int Main(int argc, char** argv) {
   if (*ingest_cmd) return IngestCommand(ingest);
   if (*report_cmd) return IngestCommand(report);
   if (*ps_cmd) return PsCommand(ps);
+  if (*watch_cmd) return WatchCommand(watch);
   return 1;
 }
 
