@@ -4,11 +4,14 @@
 // reads numgc and that cycle's pause from the runtime's own bookkeeping, so
 // the pause is exact and the probe never runs inside a stop of the world.
 // Attached once per binary; processes are selected by the `procs` map.
+// vmlinux.h must come first: the libbpf headers use its kernel types.
+// clang-format off
+#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+// clang-format on
 
 #include "gcpilot/abi/gc_cycle_event.h"
-#include "vmlinux.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -60,15 +60,14 @@ Status GcCycleProbe::Trace(pid_t pid, const golang::GoBinary& binary) {
   }
   StatusOr<golang::GlobalInfo> memstats = binary.FindGlobal("runtime.memstats");
   if (!memstats.ok()) return memstats.status();
-  StatusOr<std::unique_ptr<golang::DwarfTypes>> dwarf = binary.OpenDwarf();
-  if (!dwarf.ok()) return Status::Unavailable("no DWARF (-w): memstats layout unknown");
+  if (!binary.has_dwarf()) return Status::Unavailable("no DWARF (-w): memstats layout unknown");
   gcp_proc_config cfg{};
   for (auto [member, out] : {std::pair<const char*, gcp_u32*>{"numgc", &cfg.numgc_offset},
                              {"pause_ns", &cfg.pause_ns_offset},
                              {"pause_end", &cfg.pause_end_offset}}) {
-    StatusOr<uint64_t> off = (*dwarf)->MemberOffset("runtime.mstats", member);
-    if (!off.ok()) return off.status();
-    *out = static_cast<gcp_u32>(*off);
+    StatusOr<golang::DwarfMember> m = binary.FindStructMember("runtime.mstats", member);
+    if (!m.ok()) return m.status();
+    *out = static_cast<gcp_u32>(m->offset);
   }
   if (binary.pie()) return Status::Unavailable("PIE Go binaries are not supported yet");
   cfg.memstats_addr = memstats->address;

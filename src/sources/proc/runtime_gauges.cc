@@ -31,7 +31,10 @@ StatusOr<uint64_t> LoadBias(pid_t pid, const golang::GoBinary& binary) {
     char exe[4096];
     ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), exe, sizeof(exe) - 1);
     if (n <= 0 || path != std::string(exe, static_cast<size_t>(n))) continue;
-    return std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    // The mapping of file offset 0 lands at LinkBase() + bias (internally
+    // linked Go PIEs link at 0x400000, not 0).
+    uint64_t start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    return start - binary.elf().LinkBase().value_or(0);
   }
   return Status::NotFound("executable mapping of process " + std::to_string(pid) + " not found");
 }
@@ -83,21 +86,20 @@ RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
     Note(g, controller.status().message());
     return g;
   }
-  StatusOr<std::unique_ptr<golang::DwarfTypes>> dwarf = binary.OpenDwarf();
-  if (!dwarf.ok()) {
+  if (!binary.has_dwarf()) {
     Note(g, "no DWARF (-w): GOGC/GOMEMLIMIT offsets unknown");
     return g;
   }
   // gcPercent is an atomic.Int32 and memoryLimit an atomic.Int64 in Go
   // 1.19+: the value is the wrapper's only sized field, at its offset 0.
   for (auto [member, target] : {std::pair<const char*, int>{"gcPercent", 0}, {"memoryLimit", 1}}) {
-    StatusOr<uint64_t> offset = (*dwarf)->MemberOffset("runtime.gcControllerState", member);
-    if (!offset.ok()) {
-      Note(g, offset.status().message());
+    StatusOr<golang::DwarfMember> m = binary.FindStructMember("runtime.gcControllerState", member);
+    if (!m.ok()) {
+      Note(g, m.status().message());
     } else if (target == 0) {
-      read(controller->address + *offset, g.gogc);
+      read(controller->address + m->offset, g.gogc);
     } else {
-      read(controller->address + *offset, g.memory_limit);
+      read(controller->address + m->offset, g.memory_limit);
     }
   }
   return g;
