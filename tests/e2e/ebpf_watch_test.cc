@@ -40,9 +40,13 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
   std::string prog = TestProg(v, "storm");
   ASSERT_EQ(Sh("test -x " + Quote(prog)).exit_code, 0) << prog << " not built";
   std::string dir = TempDir("ebpf");
-  CommandResult r =
-      Sh(prog + " -duration 3s -stdout-every 0 -truth " + dir + "/truth.json & p=$!; sleep 0.3; " +
-         GcpilotBin() + " watch --pid $p >" + dir + "/w.jsonl; rc=$?; wait $p; exit $rc");
+  // The eBPF tests hold one lock while they run, so the check that no
+  // program is left loaded does not see another test's live probe.
+  std::string script = prog + " -duration 3s -stdout-every 0 -truth " + dir +
+                       "/truth.json & p=$!; sleep 0.3; " + GcpilotBin() + " watch --pid $p >" +
+                       dir + "/w.jsonl; rc=$?; wait $p; bpftool prog show >" + dir +
+                       "/progs.txt; exit $rc";
+  CommandResult r = Sh("flock /tmp/gcpilot-ebpf-tests.lock sh -c " + Quote(script));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("0 events dropped"), std::string::npos) << r.err;
   json truth = ReadJson(dir + "/truth.json");
@@ -66,14 +70,15 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
   }
   EXPECT_GE(compared, 100);
   // The uprobe went away with gcpilot.
-  CommandResult progs = Sh("bpftool prog show");
-  EXPECT_EQ(progs.out.find("on_mprof_flush"), std::string::npos) << progs.out;
+  std::string progs = ReadFile(dir + "/progs.txt");
+  EXPECT_EQ(progs.find("on_mprof_flush"), std::string::npos) << progs;
 }
 
 TEST_P(EbpfWatchTest, StrippedBinaryIsRefusedWithAReason) {
   std::string prog = TestProg(GetParam(), "idle", /*stripped=*/true);
-  CommandResult r = Sh(prog + " -duration 3s -stdout-every 0 & p=$!; sleep 0.3; " + GcpilotBin() +
-                       " watch --pid $p --duration 1; rc=$?; kill $p; exit $rc");
+  std::string script = prog + " -duration 3s -stdout-every 0 & p=$!; sleep 0.3; " + GcpilotBin() +
+                       " watch --pid $p --duration 1; rc=$?; kill $p; exit $rc";
+  CommandResult r = Sh("flock /tmp/gcpilot-ebpf-tests.lock sh -c " + Quote(script));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("stripped binary"), std::string::npos) << r.err;
 }
