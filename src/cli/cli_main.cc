@@ -44,6 +44,7 @@ int Main(int argc, char** argv) {
   CLI::App app{
       "gcpilot: see, explain and tame Go garbage-collector jitter.\n"
       "Analyses the GC of Go programs from their GODEBUG=gctrace=1 output."};
+  app.name("gcpilot");
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
 
@@ -55,6 +56,9 @@ int Main(int argc, char** argv) {
       "run",
       "Run a Go program with its GC trace on; print a live summary every second and a report "
       "at exit. Exits with the program's exit code.");
+  run_cmd->footer(
+      "Usage: gcpilot run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+      "Everything from PROGRAM on is the program's own command line.");
   run_cmd->add_flag("--keep-trace", run.keep_trace,
                     "Also pass the gctrace/pacer lines through to stderr");
   run_cmd->add_option("--interval", run.interval_s, "Seconds between live summaries (0: none)")
