@@ -82,6 +82,7 @@ int RunCommand(const RunOptions& options) {
   source_options.info.comm = Basename(options.argv[0]);
   source_options.info.exe = options.argv[0];
   gctrace::GctraceSource source(source_options, [&](const Event& e) { session.OnEvent(e); });
+  source.Begin(start_ns);
 
   std::string passthrough;
   uint64_t long_line_bytes = 0;

@@ -53,6 +53,9 @@ class GctraceSource {
   // is what a program exiting mid-print leaves, counted in cut_at_end
   // rather than reported as malformed.
   bool OnLine(std::string_view line, bool unterminated_at_end = false);
+  // Announces the process now (run mode: when the program starts), instead
+  // of at its first trace line, so it is known before its first GC.
+  void Begin(int64_t ts_ns) { Announce(ts_ns); }
   // Feeds a line too long to be trace output; counted and reported.
   void OnOverlongLine(uint64_t length_bytes);
   // The process ended (run mode).
