@@ -27,6 +27,7 @@ dict_for() {
   case "$1" in
     gctrace_parser_fuzz | gctrace_source_fuzz) echo fuzz/dict/gctrace.dict ;;
     event_json_fuzz) echo fuzz/dict/event_json.dict ;;
+    go_binary_fuzz) echo fuzz/dict/go_binary.dict ;;
   esac
 }
 
