@@ -73,16 +73,14 @@ int RunCommand(const RunOptions& options) {
     return child.status().code() == StatusCode::kNotFound ? 127 : 126;
   }
 
-  SessionOptions session_options = options.session;
-  session_options.time_origin_ns = start_ns;
-  Session session(session_options);
+  Session session(options.session);
   gctrace::GctraceSource::Options source_options;
   source_options.pid = child->pid();
   source_options.time_base_ns = start_ns;
   source_options.info.comm = Basename(options.argv[0]);
   source_options.info.exe = options.argv[0];
   gctrace::GctraceSource source(source_options, [&](const Event& e) { session.OnEvent(e); });
-  source.Begin(start_ns);
+  source.Begin();
 
   std::string passthrough;
   uint64_t long_line_bytes = 0;

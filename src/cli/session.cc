@@ -108,7 +108,6 @@ uint64_t Session::Finish(int64_t end_ns, std::FILE* report, const std::string& h
                          const InputStats& stats) {
   ReportInput in;
   in.header = header;
-  in.time_origin_ns = options_.time_origin_ns;
   in.stats = stats;
   in.problems = problems_;
   in.kept_problems = kept_problems_;
@@ -118,6 +117,7 @@ uint64_t Session::Finish(int64_t end_ns, std::FILE* report, const std::string& h
     pr.key = key;
     pr.info = p.info;
     pr.exit = p.exit;
+    pr.origin_ns = p.first_ts_ns;
     pr.late_dropped = p.windows.late_dropped();
     pr.run = p.summary->Finish();
     in.processes.push_back(std::move(pr));

@@ -28,7 +28,6 @@ struct SessionOptions {
   std::FILE* json_out = nullptr;    // JSON lines: one per cycle, then a summary.
   std::FILE* record_out = nullptr;  // Every source event, as JSON lines.
   bool text_report = true;          // Print the text report in Finish().
-  int64_t time_origin_ns = 0;       // Report times relative to this.
 };
 
 InputStats ToInputStats(const gctrace::SourceStats& s);

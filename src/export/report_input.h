@@ -31,15 +31,15 @@ struct ProcessReport {
   ProcessKey key;
   ProcessInfo info;
   std::optional<ProcessExited> exit;
+  // When the process started on its time axis (run: CLOCK_MONOTONIC at
+  // start; logs: 0); the text report shows times relative to it.
+  int64_t origin_ns = 0;
   uint64_t late_dropped = 0;  // Records too late for the sliding windows.
   RunReport run;
 };
 
 struct ReportInput {
   std::string header;  // First line, e.g. "gcpilot run: './svc' exited with code 0".
-  // Times in the text report are shown relative to this (run: when the
-  // program started; logs: 0, the process start).
-  int64_t time_origin_ns = 0;
   InputStats stats;
   uint64_t problems = 0;                    // Every input problem.
   std::vector<InputProblem> kept_problems;  // The first few, verbatim.

@@ -93,6 +93,7 @@ json SummaryToJson(const ReportInput& in) {
       j["exit_signal"] = p.exit->signal;
     }
     j["late_records_dropped"] = p.late_dropped;
+    j["time_origin_ns"] = p.origin_ns;
     procs.push_back(std::move(j));
     cycles += p.run.cycles;
     forced += p.run.forced_cycles;
@@ -113,7 +114,6 @@ json SummaryToJson(const ReportInput& in) {
               {"overlong_lines", in.stats.overlong_lines},
               {"restarts", in.stats.restarts},
               {"cut_at_end", in.stats.cut_at_end},
-              {"time_origin_ns", in.time_origin_ns},
               {"input_problems", in.problems},
               {"first_problems", problems},
               {"processes", procs}};

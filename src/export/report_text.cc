@@ -18,8 +18,9 @@ std::string DistRow(const char* name, const DistributionSummary& d) {
                      FormatMs(d.max), FormatMs(d.sum));
 }
 
-void AppendProcess(std::string& out, const ProcessReport& p, bool several, int64_t origin) {
+void AppendProcess(std::string& out, const ProcessReport& p, bool several) {
   const RunReport& r = p.run;
+  const int64_t origin = p.origin_ns;
   std::string who = p.info.comm.empty() ? std::string("process") : p.info.comm;
   if (p.key.pid != 0) who += fmt::format(" (pid {})", p.key.pid);
   if (several || p.key.generation != 0) who += fmt::format(" run #{}", p.key.generation + 1);
@@ -108,7 +109,7 @@ std::string FormatTextReport(const ReportInput& in) {
   out += "\n";
   if (in.processes.empty()) out += "\nno GC cycles seen\n";
   for (const ProcessReport& p : in.processes) {
-    AppendProcess(out, p, in.processes.size() > 1, in.time_origin_ns);
+    AppendProcess(out, p, in.processes.size() > 1);
   }
   if (s.cut_at_end > 0) {
     out +=

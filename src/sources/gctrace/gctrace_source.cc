@@ -32,11 +32,12 @@ Event GctraceSource::MakeEvent(EventPayload payload) const {
   return e;
 }
 
-void GctraceSource::Announce(int64_t ts_ns) {
+void GctraceSource::Announce() {
   if (announced_) return;
   announced_ = true;
+  // The process started at "@0s" on its own axis: time_base_ns.
   Event e = MakeEvent(ProcessSeen{options_.info});
-  e.ts_ns = ts_ns;
+  e.ts_ns = options_.time_base_ns;
   emit_(e);
 }
 
@@ -55,7 +56,7 @@ bool GctraceSource::OnLine(std::string_view line, bool unterminated_at_end) {
         break;
       }
       ++stats_.malformed;
-      Announce(last_ts_ns_);
+      Announce();
       Problem("malformed trace line: expected " + std::string(parsed_.error) + " at column " +
                   std::to_string(parsed_.error_column + 1),
               line);
@@ -75,7 +76,7 @@ bool GctraceSource::OnLine(std::string_view line, bool unterminated_at_end) {
       }
       ++stats_.cycles;
       cycle.start_ns += options_.time_base_ns;
-      Announce(cycle.start_ns);
+      Announce();
       last_number_ = cycle.number;
       last_ts_ns_ = cycle.end_ns();
       Event e = MakeEvent(GcCycleObserved{cycle});
@@ -85,28 +86,28 @@ bool GctraceSource::OnLine(std::string_view line, bool unterminated_at_end) {
     }
     case LineKind::kPacerStart:
       ++stats_.pacer_lines;
-      Announce(last_ts_ns_);
+      Announce();
       emit_(MakeEvent(PacerStartObserved{parsed_.pacer_start}));
       break;
     case LineKind::kPacerEnd:
       ++stats_.pacer_lines;
-      Announce(last_ts_ns_);
+      Announce();
       emit_(MakeEvent(PacerEndObserved{parsed_.pacer_end}));
       break;
     case LineKind::kPacerSweepDone:
       ++stats_.pacer_lines;
-      Announce(last_ts_ns_);
+      Announce();
       emit_(MakeEvent(PacerSweepDoneObserved{parsed_.sweep_done}));
       break;
     case LineKind::kPacerOther:
       ++stats_.pacer_lines;
       ++stats_.unknown_pacer;
-      Announce(last_ts_ns_);
+      Announce();
       Problem("pacer line of an unknown form: not used", line);
       break;
     case LineKind::kTimeTrigger:
       ++stats_.time_triggers;
-      Announce(last_ts_ns_);
+      Announce();
       emit_(MakeEvent(TimeTriggerObserved{}));
       break;
   }
@@ -124,7 +125,7 @@ void GctraceSource::OnOverlongLine(uint64_t length_bytes) {
 }
 
 void GctraceSource::OnExit(const ProcessExited& exit, int64_t ts_ns) {
-  Announce(ts_ns);
+  Announce();
   Event e = MakeEvent(exit);
   e.ts_ns = ts_ns;
   emit_(e);

@@ -55,7 +55,8 @@ class GctraceSource {
   bool OnLine(std::string_view line, bool unterminated_at_end = false);
   // Announces the process now (run mode: when the program starts), instead
   // of at its first trace line, so it is known before its first GC.
-  void Begin(int64_t ts_ns) { Announce(ts_ns); }
+  // ProcessSeen always carries time_base_ns: the process start on its axis.
+  void Begin() { Announce(); }
   // Feeds a line too long to be trace output; counted and reported.
   void OnOverlongLine(uint64_t length_bytes);
   // The process ended (run mode).
@@ -65,7 +66,7 @@ class GctraceSource {
   ProcessKey current_process() const { return key_; }
 
  private:
-  void Announce(int64_t ts_ns);
+  void Announce();
   void Problem(std::string problem, std::string_view line);
   Event MakeEvent(EventPayload payload) const;
 
