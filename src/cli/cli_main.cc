@@ -38,6 +38,14 @@ size_t SplitRunArgs(const std::vector<std::string>& args) {
   return args.size();
 }
 
+// The seed's alloc-rate risk threshold, shared by run, ingest and report.
+void AddAllocRiskOption(CLI::App* cmd, double& mbps) {
+  cmd->add_option("--alloc-risk-mbps", mbps,
+                  "Alloc rate (MB/s) above which a 1 s window is a risk window")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -70,11 +78,7 @@ int Main(int argc, char** argv) {
                       "Write JSON lines (one per GC cycle, then a summary) to this file");
   run_cmd->add_option("--record", record_out,
                       "Record every event as JSON lines (replay with `gcpilot report FILE`)");
-  run_cmd
-      ->add_option("--alloc-risk-mbps", risk_mbps,
-                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AddAllocRiskOption(run_cmd, risk_mbps);
 
   // gcpilot ingest / report
   IngestOptions ingest;
@@ -87,11 +91,7 @@ int Main(int argc, char** argv) {
                        "JSON lines on stdout: one object per GC cycle, then a summary object");
   ingest_cmd->add_option("--record", ingest.record_path, "Also record the events as JSON lines");
   ingest_cmd->add_option("--pid", ingest.pid, "Label the process with this pid");
-  ingest_cmd
-      ->add_option("--alloc-risk-mbps", ingest.alloc_risk_mbps,
-                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AddAllocRiskOption(ingest_cmd, ingest.alloc_risk_mbps);
 
   IngestOptions report;
   report.command = "report";
@@ -100,11 +100,7 @@ int Main(int argc, char** argv) {
   report_cmd->add_option("input", report.path, "Recorded events or gctrace log (- for stdin)")
       ->required();
   report_cmd->add_flag("--json", report.json, "JSON lines instead of text");
-  report_cmd
-      ->add_option("--alloc-risk-mbps", report.alloc_risk_mbps,
-                   "Alloc rate (MB/s) above which a 1 s window is a risk window")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  AddAllocRiskOption(report_cmd, report.alloc_risk_mbps);
 
   // `run`: everything from the first non-option argument (or after "--") is
   // the program's own command line, so it is split off before parsing.
