@@ -15,6 +15,7 @@ MAIN_PKGS=(
   libelf-dev libdw-dev libcapstone-dev zlib1g-dev bpftool
   golang-1.19-go
   procps psmisc util-linux
+  wrk bpftrace
 )
 # libbpf 1.4 (backports): 1.1 lacks BPF_UPROBE (see shared GO_RUNTIME_NOTES).
 BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go libbpf-dev)
