@@ -4,6 +4,10 @@
 //
 // Nothing here stops the world except truth.Write at exit.
 //
+// A start gate holds the workload back until a watcher has attached:
+// -start-after (a sleep), then -start-file (wait until that file exists).
+// -duration counts from the moment the gate opens.
+//
 // Keys Run adds to the ground truth (besides the program's own Extra):
 //
 //	program                  string  program name ("steady", "storm", ...)
@@ -11,6 +15,7 @@
 //	start_heap_allocs_bytes  uint    /gc/heap/allocs:bytes when the workload
 //	                                 started (after setup such as filling a cache)
 //	start_gc_cycles_total    uint    /gc/cycles/total:gc-cycles at that moment
+//	start_gc_cycles_forced   uint    /gc/cycles/forced:gc-cycles at that moment
 //	signal                   string  "SIGINT" or "SIGTERM"; only when stopped
 //	                                 by a signal
 package workload
@@ -36,6 +41,8 @@ type Common struct {
 	ExitCode       int
 	SignalExitCode int
 	StdoutEvery    time.Duration
+	StartAfter     time.Duration
+	StartFile      string
 }
 
 // Flags registers the common flags on flag.CommandLine. Call before flag.Parse.
@@ -46,6 +53,8 @@ func Flags(name string) *Common {
 	flag.IntVar(&c.ExitCode, "exit-code", 0, "exit code after a normal finish")
 	flag.IntVar(&c.SignalExitCode, "signal-exit-code", 3, "exit code after SIGINT/SIGTERM")
 	flag.DurationVar(&c.StdoutEvery, "stdout-every", time.Second, "print a progress line to stdout this often (0 = never)")
+	flag.DurationVar(&c.StartAfter, "start-after", 0, "wait this long before starting the workload (a watcher attaches meanwhile)")
+	flag.StringVar(&c.StartFile, "start-file", "", "after -start-after, wait until this file exists before starting the workload")
 	return c
 }
 
@@ -65,16 +74,56 @@ var signalNames = map[os.Signal]string{
 	syscall.SIGTERM: "SIGTERM",
 }
 
-// readStart reads /gc/heap/allocs:bytes and /gc/cycles/total:gc-cycles (no
-// stop of the world) when the workload starts, so that tests can tell the
-// workload's own rate from its setup (e.g. filling a cache). -1 if missing.
-func readStart() (allocs, cycles int64) {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+// readStart reads /gc/heap/allocs:bytes, /gc/cycles/total:gc-cycles and
+// /gc/cycles/forced:gc-cycles (no stop of the world) when the workload
+// starts, so that tests can tell the workload's own rate from its setup (e.g.
+// filling a cache). -1 if missing.
+func readStart() (allocs, cycles, forced int64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/cycles/forced:gc-cycles"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
-		return -1, -1
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			return -1, -1, -1
+		}
 	}
-	return int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64())
+	return int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64()), int64(s[2].Value.Uint64())
+}
+
+// gate waits for -start-after, then for -start-file to exist. It returns the
+// signal that arrived meanwhile, if one did.
+func (c *Common) gate(sigs <-chan os.Signal) os.Signal {
+	if c.StartAfter > 0 {
+		t := time.NewTimer(c.StartAfter)
+		defer t.Stop()
+		select {
+		case s := <-sigs:
+			return s
+		case <-t.C:
+		}
+	}
+	if c.StartFile == "" {
+		return nil
+	}
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if _, err := os.Stat(c.StartFile); err == nil {
+			return nil
+		}
+		select {
+		case s := <-sigs:
+			return s
+		case <-t.C:
+		}
+	}
+}
+
+func signalName(s os.Signal) string {
+	if n := signalNames[s]; n != "" {
+		return n
+	}
+	return s.String()
 }
 
 // Run runs w until the duration elapses or SIGINT/SIGTERM arrives, then stops
@@ -83,11 +132,15 @@ func (c *Common) Run(w Workload) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 
-	startAllocs, startCycles := readStart()
+	sigName := ""
+	if s := c.gate(sigs); s != nil {
+		sigName = signalName(s)
+	}
+	startAllocs, startCycles, startForced := readStart()
 	start := time.Now()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	if w.Start != nil {
+	if w.Start != nil && sigName == "" {
 		w.Start(stop, &wg)
 	}
 
@@ -104,17 +157,13 @@ func (c *Common) Run(w Workload) {
 		tick = t.C
 	}
 
-	sigName := ""
 loop:
-	for {
+	for sigName == "" {
 		select {
 		case <-done:
 			break loop
 		case s := <-sigs:
-			sigName = signalNames[s]
-			if sigName == "" {
-				sigName = s.String()
-			}
+			sigName = signalName(s)
 			break loop
 		case <-tick:
 			line := fmt.Sprintf("%s: t=%s", c.Name, time.Since(start).Round(100*time.Millisecond))
@@ -137,6 +186,7 @@ loop:
 		if startAllocs >= 0 {
 			extra["start_heap_allocs_bytes"] = startAllocs
 			extra["start_gc_cycles_total"] = startCycles
+			extra["start_gc_cycles_forced"] = startForced
 		}
 		if w.Extra != nil {
 			for k, v := range w.Extra() {
