@@ -5,6 +5,8 @@
 #include <mutex>
 #include <utility>
 
+#include "golang/runtime_layout.h"
+
 namespace gcpilot::golang {
 
 namespace {
@@ -35,6 +37,7 @@ StatusOr<GoBinary> GoBinary::OpenFromMemory(std::span<const uint8_t> bytes, std:
 StatusOr<GoBinary> GoBinary::FromElf(ElfFile elf) {
   GoBinary binary;
   binary.dwarf_memo_ = std::make_unique<DwarfMemo>();
+  binary.layout_memo_ = std::make_unique<LayoutMemo>();
   binary.elf_ = std::make_unique<const ElfFile>(std::move(elf));
   auto info = ReadBuildInfo(*binary.elf_);
   if (!info.ok()) return info.status();
@@ -59,17 +62,30 @@ StatusOr<std::vector<RetInstruction>> GoBinary::FindRetInstructions(std::string_
 
 StatusOr<DwarfMember> GoBinary::FindStructMember(std::string_view struct_name,
                                                  std::string_view member_path) const {
+  const StructMemberQuery query{struct_name, member_path};
+  return std::move(FindStructMembers(std::span(&query, 1))[0]);
+}
+
+std::vector<StatusOr<DwarfMember>> GoBinary::FindStructMembers(
+    std::span<const StructMemberQuery> queries) const {
   std::lock_guard<std::mutex> lock(dwarf_memo_->mu);
-  auto key = std::make_pair(std::string(struct_name), std::string(member_path));
-  if (auto it = dwarf_memo_->members.find(key); it != dwarf_memo_->members.end()) {
-    return it->second;
+  std::vector<StatusOr<DwarfMember>> results;
+  results.reserve(queries.size());
+  std::optional<StatusOr<std::unique_ptr<DwarfTypes>>> dwarf;  // Opened on the first miss.
+  for (const StructMemberQuery& q : queries) {
+    auto key = std::make_pair(std::string(q.struct_name), std::string(q.member_path));
+    if (auto it = dwarf_memo_->members.find(key); it != dwarf_memo_->members.end()) {
+      results.push_back(it->second);
+      continue;
+    }
+    if (!dwarf) dwarf = DwarfTypes::Open(*elf_);
+    StatusOr<DwarfMember> member =
+        dwarf->ok() ? (**dwarf)->FindMember(q.struct_name, q.member_path) : dwarf->status();
+    if (dwarf_memo_->members.size() >= kMaxMemoizedMembers) dwarf_memo_->members.clear();
+    dwarf_memo_->members.emplace(std::move(key), member);
+    results.push_back(std::move(member));
   }
-  auto dwarf = DwarfTypes::Open(*elf_);
-  StatusOr<DwarfMember> member =
-      dwarf.ok() ? (*dwarf)->FindMember(struct_name, member_path) : dwarf.status();
-  if (dwarf_memo_->members.size() >= kMaxMemoizedMembers) dwarf_memo_->members.clear();
-  dwarf_memo_->members.emplace(std::move(key), member);
-  return member;
+  return results;
 }
 
 }  // namespace gcpilot::golang

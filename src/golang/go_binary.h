@@ -3,13 +3,14 @@
 // stripped or not, DWARF present or not, and function / global lookups
 // (.symtab, else .gopclntab) with uprobe file offsets and RET offsets.
 //
-// Thread-safety: immutable after Open() except for the memo of
-// FindStructMember(), which a mutex guards; every const method may be
+// Thread-safety: immutable after Open() except for the memos of
+// FindStructMember(s)() and ResolveRuntimeLayout(), which mutexes guard; every const method may be
 // called from any thread concurrently (OpenDwarf() returns a new,
 // separately owned reader each call).
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,15 @@
 #include "golang/symbols.h"
 
 namespace gcpilot::golang {
+
+class RuntimeLayout;
+class GoBinary;
+StatusOr<RuntimeLayout> ResolveRuntimeLayout(const GoBinary& binary);  // runtime_layout.h
+
+struct StructMemberQuery {
+  std::string_view struct_name;
+  std::string_view member_path;
+};
 
 class GoBinary {
  public:
@@ -74,6 +84,10 @@ class GoBinary {
   // readers that need the same few offsets every interval.
   StatusOr<DwarfMember> FindStructMember(std::string_view struct_name,
                                          std::string_view member_path) const;
+  // The same for several members at once: the DWARF is opened at most once
+  // for all memo misses. One result per query, in order.
+  std::vector<StatusOr<DwarfMember>> FindStructMembers(
+      std::span<const StructMemberQuery> queries) const;
 
  private:
   GoBinary() = default;
@@ -86,6 +100,10 @@ class GoBinary {
   bool has_dwarf_ = false;
   struct DwarfMemo;
   std::unique_ptr<DwarfMemo> dwarf_memo_;  // Heap: keeps GoBinary movable.
+  // ResolveRuntimeLayout()'s memo (defined in go_binary.cc).
+  friend StatusOr<RuntimeLayout> ResolveRuntimeLayout(const GoBinary& binary);
+  struct LayoutMemo;
+  std::unique_ptr<LayoutMemo> layout_memo_;
 };
 
 }  // namespace gcpilot::golang

@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "golang/runtime_layout.h"
+
 namespace gcpilot::proc {
 namespace {
 
@@ -56,8 +58,9 @@ Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size) {
 
 RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
   RuntimeGauges g;
-  if (binary.stripped()) {
-    Note(g, "stripped binary (-s): runtime globals have no symbols");
+  StatusOr<golang::RuntimeLayout> layout = golang::ResolveRuntimeLayout(binary);
+  if (!layout.ok()) {
+    Note(g, layout.status().message());
     return g;
   }
   StatusOr<uint64_t> bias = LoadBias(pid, binary);
@@ -65,43 +68,27 @@ RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
     Note(g, bias.status().message());
     return g;
   }
-  // Reads a T at `address` into `out`, or notes why not.
-  auto read = [&](uint64_t address, auto& out) {
-    typename std::remove_reference_t<decltype(out)>::value_type v{};
-    Status s = ReadProcessMemory(pid, address + *bias, &v, sizeof(v));
+  // Reads the field into `out` (whose size must match the field's), or
+  // notes why not.
+  auto read = [&](golang::RuntimeField field, auto& out) {
+    using T = typename std::remove_reference_t<decltype(out)>::value_type;
+    const auto& where = layout->Get(field);
+    if (!where || where->size != sizeof(T)) {
+      Note(g,
+           std::string(golang::RuntimeFieldName(field)) + " not located in " + binary.go_version());
+      return;
+    }
+    T v{};
+    Status s = ReadProcessMemory(pid, where->address + *bias, &v, sizeof(v));
     if (s.ok()) {
       out = v;
     } else {
       Note(g, s.message());
     }
   };
-  StatusOr<golang::GlobalInfo> procs = binary.FindGlobal("runtime.gomaxprocs");
-  if (procs.ok()) {
-    read(procs->address, g.gomaxprocs);
-  } else {
-    Note(g, procs.status().message());
-  }
-  StatusOr<golang::GlobalInfo> controller = binary.FindGlobal("runtime.gcController");
-  if (!controller.ok()) {
-    Note(g, controller.status().message());
-    return g;
-  }
-  if (!binary.has_dwarf()) {
-    Note(g, "no DWARF (-w): GOGC/GOMEMLIMIT offsets unknown");
-    return g;
-  }
-  // gcPercent is an atomic.Int32 and memoryLimit an atomic.Int64 in Go
-  // 1.19+: the value is the wrapper's only sized field, at its offset 0.
-  for (auto [member, target] : {std::pair<const char*, int>{"gcPercent", 0}, {"memoryLimit", 1}}) {
-    StatusOr<golang::DwarfMember> m = binary.FindStructMember("runtime.gcControllerState", member);
-    if (!m.ok()) {
-      Note(g, m.status().message());
-    } else if (target == 0) {
-      read(controller->address + m->offset, g.gogc);
-    } else {
-      read(controller->address + m->offset, g.memory_limit);
-    }
-  }
+  read(golang::RuntimeField::kGomaxprocs, g.gomaxprocs);
+  read(golang::RuntimeField::kGcControllerGcPercent, g.gogc);
+  read(golang::RuntimeField::kGcControllerMemoryLimit, g.memory_limit);
   return g;
 }
 

@@ -1,8 +1,10 @@
 // RuntimeGauges: GOMAXPROCS, GOGC and GOMEMLIMIT read from a running Go
 // process's memory with process_vm_readv (no probe, no stop of the world,
-// nothing written). Addresses come from the binary's symbol table and
-// struct offsets from its DWARF, so a binary built with -s or -w cannot be
-// read this way: the result then says why, instead of guessing.
+// nothing written). Addresses and offsets come from golang::RuntimeLayout
+// (symbols and DWARF, else the per-Go-version table and, for stripped
+// binaries, the runtime's code); when the layout cannot be resolved (e.g. a
+// stripped binary of a Go version the table lacks) the result says why,
+// instead of guessing.
 // Thread-safety: stateless function.
 #pragma once
 

@@ -1,0 +1,109 @@
+// Capstone decoding with operand details (see code_scan.h).
+#include "golang/code_scan.h"
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace gcpilot::golang {
+namespace {
+
+constexpr size_t kMaxFunctionBytes = 1 << 20;  // Bounds hostile function sizes.
+
+// RAII for a capstone handle in detail mode and one instruction buffer.
+class DetailDisassembler {
+ public:
+  ~DetailDisassembler() {
+    if (insn_ != nullptr) cs_free(insn_, 1);
+    if (open_) cs_close(&handle_);
+  }
+  Status Open() {
+    const cs_err err = cs_open(CS_ARCH_X86, CS_MODE_64, &handle_);
+    if (err != CS_ERR_OK) return Status::Internal(std::string("capstone: ") + cs_strerror(err));
+    open_ = true;
+    if (cs_option(handle_, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+      return Status::Internal("capstone: cannot enable instruction details");
+    }
+    insn_ = cs_malloc(handle_);
+    if (insn_ == nullptr) return Status::Internal("capstone: out of memory");
+    return Status::Ok();
+  }
+  csh handle() const { return handle_; }
+  cs_insn* insn() const { return insn_; }
+
+ private:
+  csh handle_ = 0;
+  bool open_ = false;
+  cs_insn* insn_ = nullptr;
+};
+
+bool IsPadding(ByteSpan rest) {
+  return std::all_of(rest.begin(), rest.end(), [](uint8_t b) { return b == 0xcc || b == 0x00; });
+}
+
+void Describe(const cs_insn& insn, DecodedInstruction& out) {
+  const cs_x86& x86 = insn.detail->x86;
+  const uint64_t next = insn.address + insn.size;
+  for (uint8_t i = 0; i < x86.op_count; ++i) {
+    const cs_x86_op& op = x86.operands[i];
+    if (op.type == X86_OP_MEM && op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID) {
+      out.rip_target = next + static_cast<uint64_t>(op.mem.disp);
+      out.rip_access_size = insn.id == X86_INS_LEA ? 0 : op.size;
+    }
+  }
+  // E8 rel32: the only encoding of a direct near call in 64-bit code.
+  if (insn.id == X86_INS_CALL && insn.size == 5 && insn.bytes[0] == 0xe8 && x86.op_count == 1 &&
+      x86.operands[0].type == X86_OP_IMM) {
+    out.call_target = static_cast<uint64_t>(x86.operands[0].imm);
+  }
+}
+
+}  // namespace
+
+StatusOr<std::vector<DecodedInstruction>> DecodeCode(ByteSpan code, uint64_t address,
+                                                     std::string_view name) {
+  if (code.empty()) return Status::InvalidArgument(std::string(name) + ": function has no code");
+  if (code.size() > kMaxFunctionBytes) {
+    return Status::InvalidArgument(std::string(name) + ": function too large to decode (" +
+                                   std::to_string(code.size()) + " bytes)");
+  }
+  DetailDisassembler dis;
+  GCPILOT_RETURN_IF_ERROR(dis.Open());
+  std::vector<DecodedInstruction> out;
+  const uint8_t* cursor = code.data();
+  size_t remaining = code.size();
+  uint64_t pc = address;
+  while (remaining > 0) {
+    const uint64_t insn_address = pc;
+    if (!cs_disasm_iter(dis.handle(), &cursor, &remaining, &pc, dis.insn())) {
+      const size_t offset = code.size() - remaining;
+      if (IsPadding(code.subspan(offset))) break;
+      char where[64];
+      std::snprintf(where, sizeof(where), "0x%llx (+%zu)",
+                    static_cast<unsigned long long>(insn_address), offset);
+      return Status::DataLoss(std::string(name) + ": cannot decode the instruction at " + where);
+    }
+    DecodedInstruction insn;
+    insn.address = insn_address;
+    insn.length = static_cast<uint8_t>(dis.insn()->size);
+    insn.mnemonic = dis.insn()->mnemonic;
+    Describe(*dis.insn(), insn);
+    out.push_back(std::move(insn));
+  }
+  return out;
+}
+
+StatusOr<std::vector<DecodedInstruction>> DecodeFunction(const ElfFile& elf,
+                                                         const FunctionInfo& fn) {
+  if (fn.size == 0) return Status::InvalidArgument(fn.name + ": function has size 0");
+  if (fn.size > kMaxFunctionBytes) {
+    return Status::InvalidArgument(fn.name + ": function too large to decode (" +
+                                   std::to_string(fn.size) + " bytes)");
+  }
+  auto code = elf.ReadVirtual(fn.address, fn.size);
+  if (!code.ok()) return code.status();
+  return DecodeCode(*code, fn.address, fn.name);
+}
+
+}  // namespace gcpilot::golang

@@ -1,0 +1,332 @@
+// Tests of RuntimeLayout on the test programs of every installed toolchain:
+// the stripped build's layout (code+table) equals the DWARF layout of the
+// same program's plain build; the generated table equals DWARF; a -w binary
+// (objcopy --strip-debug) uses symtab+table; unknown exact versions and
+// corrupt code give errors, never guesses or crashes.
+#include "golang/runtime_layout.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "golang/runtime_layout_spec.h"
+#include "golang/runtime_layout_table.h"
+#include "golang/temp_dir_test_util.h"
+#include "golang/testprogs_test_util.h"
+
+namespace gcpilot::golang {
+namespace {
+
+std::vector<uint8_t> Load(const std::string& path) {
+  const std::string s = testing::ReadWholeFile(path);
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// Plain and stripped builds of `name`, paired per Go version.
+std::map<std::string, std::pair<std::string, std::string>> Pairs(
+    const std::vector<testing::TestProg>& progs) {
+  std::map<std::string, std::pair<std::string, std::string>> pairs;
+  for (const auto& p : progs)
+    (p.stripped ? pairs[p.go_dir].second : pairs[p.go_dir].first) = p.path;
+  return pairs;
+}
+
+// Replaces the first `from` in .go.buildinfo with `to` (same length).
+bool PatchVersion(std::vector<uint8_t>& bytes, const std::string& from, const std::string& to) {
+  auto elf = ElfFile::OpenFromMemory(bytes);
+  if (!elf.ok() || from.size() != to.size()) return false;
+  const ElfSection* s = elf->FindSection(".go.buildinfo");
+  if (s == nullptr) return false;
+  auto begin = bytes.begin() + static_cast<std::ptrdiff_t>(s->file_offset);
+  auto end = begin + static_cast<std::ptrdiff_t>(s->size);
+  auto it = std::search(begin, end, from.begin(), from.end());
+  if (it == end) return false;
+  std::copy(to.begin(), to.end(), it);
+  return true;
+}
+
+void ExpectSameLayout(const RuntimeLayout& a, const RuntimeLayout& b) {
+  for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
+    const auto field = static_cast<RuntimeField>(f);
+    EXPECT_EQ(a.Get(field), b.Get(field)) << RuntimeFieldName(field);
+  }
+}
+
+// "section+offset" of `address` in `elf`.
+std::string SectionRelative(const ElfFile& elf, uint64_t address) {
+  for (const ElfSection& s : elf.sections()) {
+    if (s.address != 0 && address >= s.address && address - s.address < s.size) {
+      return s.name + "+" + std::to_string(address - s.address);
+    }
+  }
+  return "nowhere";
+}
+
+// The -s -w build of a program differs from the plain one in its build
+// settings string, which moves the data sections by a few bytes: compare
+// the fields' places inside their sections.
+void ExpectSameRelativeLayout(const GoBinary& a_binary, const RuntimeLayout& a,
+                              const GoBinary& b_binary, const RuntimeLayout& b) {
+  for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
+    const auto field = static_cast<RuntimeField>(f);
+    ASSERT_EQ(a.Get(field).has_value(), b.Get(field).has_value()) << RuntimeFieldName(field);
+    if (!a.Get(field)) continue;
+    EXPECT_EQ(a.Get(field)->size, b.Get(field)->size) << RuntimeFieldName(field);
+    EXPECT_EQ(SectionRelative(a_binary.elf(), a.Get(field)->address),
+              SectionRelative(b_binary.elf(), b.Get(field)->address))
+        << RuntimeFieldName(field);
+  }
+}
+
+TEST(RuntimeLayoutTest, FieldNames) {
+  std::set<std::string_view> names;
+  for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
+    names.insert(RuntimeFieldName(static_cast<RuntimeField>(f)));
+  }
+  EXPECT_EQ(names.size(), kRuntimeFieldCount);
+  EXPECT_EQ(RuntimeFieldName(RuntimeField::kWorkTSweepTerm), "work.tSweepTerm");
+  EXPECT_EQ(RuntimeFieldName(RuntimeField::kCount), "unknown");
+}
+
+TEST(RuntimeLayoutTest, StrippedLayoutEqualsDwarfLayoutOfEveryToolchain) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  for (const auto& [go_dir, paths] : Pairs(progs)) {
+    SCOPED_TRACE(go_dir);
+    ASSERT_FALSE(paths.first.empty());
+    ASSERT_FALSE(paths.second.empty());
+    auto plain = GoBinary::Open(paths.first);
+    auto stripped = GoBinary::Open(paths.second);
+    ASSERT_TRUE(plain.ok() && stripped.ok());
+    auto want = ResolveRuntimeLayout(*plain);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    EXPECT_EQ(want->how(), "dwarf");
+    auto got = ResolveRuntimeLayout(*stripped);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->how(), "code+table " + stripped->go_version());
+    ExpectSameRelativeLayout(*stripped, *got, *plain, *want);
+
+    // The DWARF layout is the symbol plus the member offset.
+    auto memstats = plain->FindGlobal("runtime.memstats");
+    auto numgc = plain->FindStructMember("runtime.mstats", "numgc");
+    ASSERT_TRUE(memstats.ok() && numgc.ok());
+    EXPECT_EQ(want->Get(RuntimeField::kMemstatsNumgc),
+              (FieldLocation{memstats->address + numgc->offset, 4}));
+    auto gomaxprocs = plain->FindGlobal("runtime.gomaxprocs");
+    ASSERT_TRUE(gomaxprocs.ok());
+    EXPECT_EQ(want->Get(RuntimeField::kGomaxprocs), (FieldLocation{gomaxprocs->address, 4}));
+    // Every field exists in 1.19-1.23 (stackScan: maxStackScan on 1.19).
+    for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
+      EXPECT_TRUE(want->Get(static_cast<RuntimeField>(f)).has_value())
+          << RuntimeFieldName(static_cast<RuntimeField>(f));
+    }
+    // Memoized: the same result again.
+    auto again = ResolveRuntimeLayout(*stripped);
+    ASSERT_TRUE(again.ok());
+    ExpectSameLayout(*again, *got);
+  }
+}
+
+// The table's code references come from other programs: they must hold
+// for every test program (the runtime's code does not depend on the user's).
+TEST(RuntimeLayoutTest, EveryStrippedTestProgramResolves) {
+  for (const char* name : {"idle", "storm", "periodicgc"}) {
+    GCPILOT_REQUIRE_TESTPROGS(progs, name);
+    for (const auto& [go_dir, paths] : Pairs(progs)) {
+      SCOPED_TRACE(go_dir + " " + name);
+      auto plain = GoBinary::Open(paths.first);
+      auto stripped = GoBinary::Open(paths.second);
+      ASSERT_TRUE(plain.ok() && stripped.ok());
+      auto want = ResolveRuntimeLayout(*plain);
+      auto got = ResolveRuntimeLayout(*stripped);
+      ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+      ExpectSameRelativeLayout(*stripped, *got, *plain, *want);
+    }
+  }
+}
+
+TEST(RuntimeLayoutTest, TableOffsetsEqualDwarfOfEveryToolchain) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  for (const auto& prog : progs) {
+    if (prog.stripped) continue;
+    SCOPED_TRACE(prog.label());
+    auto binary = GoBinary::Open(prog.path);
+    ASSERT_TRUE(binary.ok());
+    const std::string version = binary->go_version();
+    ASSERT_TRUE(TableHasVersion(version)) << version << " not in " << TableVersionList();
+    auto dwarf = binary->OpenDwarf();
+    ASSERT_TRUE(dwarf.ok());
+    std::map<RuntimeField, uint32_t> table;
+    for (const TableOffset& row : TableOffsets()) {
+      if (row.go_version == version) table[row.field] = row.offset;
+    }
+    for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
+      const auto field = static_cast<RuntimeField>(f);
+      SCOPED_TRACE(std::string(RuntimeFieldName(field)));
+      const RuntimeFieldSpec& spec = FieldSpec(field);
+      const std::string_view type = GlobalSpec(spec.global).struct_type;
+      std::optional<uint64_t> offset;
+      if (type.empty()) {
+        offset = 0;
+      } else {
+        for (std::string_view path : spec.member_paths) {
+          if (path.empty() || offset) continue;
+          auto m = (*dwarf)->FindMember(type, path);
+          if (m.ok()) offset = m->offset;
+        }
+      }
+      ASSERT_EQ(offset.has_value(), table.count(field) == 1);
+      if (offset) {
+        EXPECT_EQ(*offset, table[field]);
+      }
+    }
+    for (const TableGlobal& row : TableGlobals()) {
+      if (row.go_version != version) continue;
+      auto symbol = binary->FindGlobal(GlobalSpec(row.global).symbol);
+      ASSERT_TRUE(symbol.ok());
+      EXPECT_EQ(symbol->size, row.size) << symbol->name;
+      const ElfSection* section = binary->elf().FindSection(row.section);
+      ASSERT_NE(section, nullptr) << row.section;
+      EXPECT_GE(symbol->address, section->address);
+      EXPECT_LE(symbol->address + symbol->size, section->address + section->size);
+    }
+  }
+}
+
+TEST(RuntimeLayoutTest, WithoutDwarfUsesSymtabAndTable) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  testing::TempDir dir;
+  for (const auto& [go_dir, paths] : Pairs(progs)) {
+    SCOPED_TRACE(go_dir);
+    const std::string no_dwarf = dir.path() + "/" + go_dir + "-w";
+    if (testing::RunCommand("objcopy --strip-debug '" + paths.first + "' '" + no_dwarf +
+                            "' 2>&1 && echo ok") != "ok\n") {
+      GTEST_SKIP() << "objcopy --strip-debug failed";
+    }
+    auto plain = GoBinary::Open(paths.first);
+    auto w = GoBinary::Open(no_dwarf);
+    ASSERT_TRUE(plain.ok() && w.ok());
+    ASSERT_FALSE(w->has_dwarf());
+    ASSERT_FALSE(w->stripped());
+    auto want = ResolveRuntimeLayout(*plain);
+    auto got = ResolveRuntimeLayout(*w);
+    ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->how(), "symtab+table " + w->go_version());
+    ExpectSameLayout(*got, *want);
+
+    // An exact version the table lacks: an error naming what is missing.
+    auto bytes = Load(no_dwarf);
+    const std::string v = w->go_version();
+    const std::string other = v.substr(0, v.size() - 1) + (v.back() == '0' ? '1' : '0');
+    ASSERT_TRUE(PatchVersion(bytes, v, other));
+    auto unknown = GoBinary::OpenFromMemory(bytes);
+    ASSERT_TRUE(unknown.ok());
+    ASSERT_EQ(unknown->go_version(), other);
+    auto error = ResolveRuntimeLayout(*unknown);
+    ASSERT_FALSE(error.ok());
+    EXPECT_EQ(error.status().code(), StatusCode::kNotFound);
+    EXPECT_NE(error.status().message().find(other +
+                                            " binary without DWARF (-w): no offset table "
+                                            "for this exact Go version (have " +
+                                            TableVersionList() + ")"),
+              std::string::npos)
+        << error.status().message();
+  }
+}
+
+TEST(RuntimeLayoutTest, UnknownExactVersionStrippedIsAnError) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  for (const auto& [go_dir, paths] : Pairs(progs)) {
+    SCOPED_TRACE(go_dir);
+    for (const std::string& path : {paths.second, paths.first}) {
+      auto bytes = Load(path);
+      auto original = GoBinary::OpenFromMemory(bytes);
+      ASSERT_TRUE(original.ok());
+      const std::string v = original->go_version();
+      const std::string other = v.substr(0, v.size() - 1) + (v.back() == '0' ? '1' : '0');
+      ASSERT_FALSE(TableHasVersion(other));
+      ASSERT_TRUE(PatchVersion(bytes, v, other));
+      auto binary = GoBinary::OpenFromMemory(bytes);
+      ASSERT_TRUE(binary.ok());
+      auto layout = ResolveRuntimeLayout(*binary);
+      if (!binary->stripped()) {
+        // DWARF needs no table.
+        ASSERT_TRUE(layout.ok()) << layout.status().ToString();
+        EXPECT_EQ(layout->how(), "dwarf");
+        continue;
+      }
+      ASSERT_FALSE(layout.ok());
+      EXPECT_EQ(layout.status().code(), StatusCode::kNotFound);
+      EXPECT_NE(
+          layout.status().message().find(
+              "stripped " + other + " binary: no offset table for this exact Go version (have " +
+              TableVersionList() + ")"),
+          std::string::npos)
+          << layout.status().message();
+    }
+  }
+}
+
+TEST(RuntimeLayoutTest, CodeThatDiffersFromTheTableIsAnError) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  for (const auto& [go_dir, paths] : Pairs(progs)) {
+    SCOPED_TRACE(go_dir);
+    const auto original = Load(paths.second);
+    auto clean = GoBinary::OpenFromMemory(original);
+    ASSERT_TRUE(clean.ok());
+    // Each referenced function in turn: NOPs instead of its code, or one
+    // displacement shifted by 8 (so that two references disagree).
+    std::set<std::string_view> functions;
+    for (const TableReference& ref : TableReferences()) {
+      if (ref.go_version == clean->go_version()) functions.insert(ref.function);
+    }
+    ASSERT_FALSE(functions.empty());
+    for (std::string_view name : functions) {
+      SCOPED_TRACE(std::string(name));
+      auto fn = clean->FindFunction(name);
+      ASSERT_TRUE(fn.ok());
+      auto offset = clean->elf().VirtualAddressToFileOffset(fn->address);
+      ASSERT_TRUE(offset.ok());
+      auto nops = original;
+      std::fill_n(nops.begin() + static_cast<std::ptrdiff_t>(*offset), fn->size, 0x90);
+      auto binary = GoBinary::OpenFromMemory(nops);
+      ASSERT_TRUE(binary.ok());
+      auto layout = ResolveRuntimeLayout(*binary);
+      ASSERT_FALSE(layout.ok());
+      EXPECT_EQ(layout.status().code(), StatusCode::kDataLoss) << layout.status().message();
+      EXPECT_NE(layout.status().message().find(std::string(name)), std::string::npos)
+          << layout.status().message();
+    }
+  }
+}
+
+TEST(RuntimeLayoutTest, MutatedBinariesNeverCrash) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  std::mt19937_64 rng(42);
+  for (const auto& [go_dir, paths] : Pairs(progs)) {
+    const auto original = Load(paths.second);
+    auto clean = GoBinary::OpenFromMemory(original);
+    ASSERT_TRUE(clean.ok());
+    const ElfSection* text = clean->elf().FindSection(".text");
+    ASSERT_NE(text, nullptr);
+    for (int round = 0; round < 8; ++round) {
+      auto bytes = original;
+      for (int i = 0; i < 2000; ++i) {
+        bytes[text->file_offset + rng() % text->size] = static_cast<uint8_t>(rng());
+      }
+      auto binary = GoBinary::OpenFromMemory(bytes);
+      if (!binary.ok()) continue;
+      auto layout = ResolveRuntimeLayout(*binary);
+      if (!layout.ok()) {
+        EXPECT_FALSE(layout.status().message().empty());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gcpilot::golang
