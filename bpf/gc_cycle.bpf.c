@@ -1,12 +1,20 @@
-// GC-cycle probe: one uprobe at the entry of runtime.mProf_Flush, which the
-// Go runtime (1.19-1.23) calls in gcMarkTermination right after the world
-// restarted, once per cycle, with memstats already final for the cycle. It
-// reads numgc and that cycle's pause from the runtime's own bookkeeping, so
-// the pause is exact and the probe never runs inside a stop of the world.
-// Attached once per binary; processes are selected by the `procs` map.
+// The Go-runtime probes. Every probe fires outside stop-the-world windows and
+// reads the runtime's own bookkeeping:
+//  - entry of runtime.mProf_Flush, which gcMarkTermination calls right after
+//    the world restarted, once per cycle (Go 1.19-1.23): numgc, that cycle's
+//    pause (memstats.pause_ns, both stops, exact) and up to GCP_MAX_SLOTS
+//    more runtime words (phase times, heap sizes, CPU) userspace asked for;
+//  - entry of runtime.stopTheWorld and each RET of runtime.startTheWorld:
+//    the non-GC stops (ReadMemStats, GOMAXPROCS, profiles, traces) with
+//    their reason; the GC's own stops do not go through these wrappers;
+//  - the call of runtime.gcStart in runtime.forcegchelper: a periodic GC;
+//  - sched_process_exec (when discovery is on) and sched_process_exit of a
+//    traced process.
+// Probes are attached once per binary; processes are selected by `procs`.
 // vmlinux.h must come first: the libbpf headers use its kernel types.
 // clang-format off
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 // clang-format on
@@ -14,6 +22,9 @@
 #include "gcpilot/abi/gc_cycle_event.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Knob: report every exec on the host (process discovery). */
+const volatile __u32 report_exec = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
@@ -31,48 +42,162 @@ struct {
   __type(value, __u32);
 } last_numgc SEC(".maps");
 
+/* A non-GC stop in progress, per process (stops are serialized). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct gcp_stop_event);
+} pending_stop SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
-/* Events the ring buffer had no room for, per CPU. */
+/* Events the ring buffer had no room for, per process (key 0: exec events
+ * of processes not traced yet). */
 struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 4097);
   __type(key, __u32);
   __type(value, __u64);
 } drops SEC(".maps");
 
+static __always_inline void count_drop(__u32 pid) {
+  __u64 *d = bpf_map_lookup_elem(&drops, &pid);
+  if (d) {
+    __sync_fetch_and_add(d, 1);
+    return;
+  }
+  __u64 one = 1;
+  if (bpf_map_update_elem(&drops, &pid, &one, BPF_NOEXIST)) {
+    d = bpf_map_lookup_elem(&drops, &pid);
+    if (d) __sync_fetch_and_add(d, 1);
+  }
+}
+
+static __always_inline __u32 current_tgid(void) { return bpf_get_current_pid_tgid() >> 32; }
+
 SEC("uprobe")
 int BPF_UPROBE(on_mprof_flush) {
-  __u32 pid = bpf_get_current_pid_tgid() >> 32;
+  __u32 pid = current_tgid();
   struct gcp_proc_config *cfg = bpf_map_lookup_elem(&procs, &pid);
   if (!cfg) return 0;
   __u32 numgc = 0;
-  if (bpf_probe_read_user(&numgc, sizeof(numgc), (void *)(cfg->memstats_addr + cfg->numgc_offset)))
-    return 0;
+  if (bpf_probe_read_user(&numgc, sizeof(numgc), (void *)cfg->numgc_addr)) return 0;
   __u32 *last = bpf_map_lookup_elem(&last_numgc, &pid);
   if (numgc == 0 || (last && *last == numgc)) return 0;
   bpf_map_update_elem(&last_numgc, &pid, &numgc, BPF_ANY);
 
-  __u64 slot = (numgc - 1) % GCP_PAUSE_RING;
   struct gcp_cycle_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
-    __u32 zero = 0;
-    __u64 *d = bpf_map_lookup_elem(&drops, &zero);
-    if (d) *d += 1;
+    count_drop(pid);
     return 0;
   }
+  __u64 slot = (numgc - 1) % GCP_PAUSE_RING;
+  e->type = GCP_EV_CYCLE;
   e->pid = pid;
   e->numgc = numgc;
+  e->slots_read = 0;
   e->pause_ns = 0;
   e->pause_end_unix_ns = 0;
-  bpf_probe_read_user(&e->pause_ns, sizeof(e->pause_ns),
-                      (void *)(cfg->memstats_addr + cfg->pause_ns_offset + slot * 8));
+  bpf_probe_read_user(&e->pause_ns, sizeof(e->pause_ns), (void *)(cfg->pause_ns_addr + slot * 8));
   bpf_probe_read_user(&e->pause_end_unix_ns, sizeof(e->pause_end_unix_ns),
-                      (void *)(cfg->memstats_addr + cfg->pause_end_offset + slot * 8));
+                      (void *)(cfg->pause_end_addr + slot * 8));
+  for (int i = 0; i < GCP_MAX_SLOTS; i++) {
+    e->slot[i] = 0;
+    if (cfg->slot_addr[i] &&
+        bpf_probe_read_user(&e->slot[i], sizeof(e->slot[i]), (void *)cfg->slot_addr[i]) == 0)
+      e->slots_read |= 1u << i;
+  }
   e->probe_ktime_ns = bpf_ktime_get_ns();
   bpf_ringbuf_submit(e, 0);
   return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_stop_the_world) {
+  __u32 pid = current_tgid();
+  struct gcp_proc_config *cfg = bpf_map_lookup_elem(&procs, &pid);
+  if (!cfg) return 0;
+  /* Built in place in the map: the record is too big for the BPF stack
+   * together with the rest. An entry probe may fire twice (the stack-check
+   * prologue restarts the function): the second write wins, harmlessly. */
+  struct gcp_stop_event init = {};
+  if (bpf_map_update_elem(&pending_stop, &pid, &init, BPF_ANY)) return 0;
+  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &pid);
+  if (!s) return 0;
+  s->type = GCP_EV_STOP;
+  s->pid = pid;
+  /* Go's register ABI (amd64): arguments in RAX, RBX, RCX, ... */
+  if (cfg->reason_abi == GCP_REASON_UINT8) {
+    s->reason = ctx->ax & 0xff; /* stwReason in AL */
+  } else if (cfg->reason_abi == GCP_REASON_STRING) {
+    __u64 len = ctx->bx;
+    const void *ptr = (const void *)ctx->ax;
+    if (len > GCP_REASON_LEN) len = GCP_REASON_LEN;
+    if (len > 0 && bpf_probe_read_user(s->reason_str, len, ptr) == 0) s->reason_len = len;
+  }
+  s->start_ktime_ns = bpf_ktime_get_ns();
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_start_the_world_ret) {
+  __u32 pid = current_tgid();
+  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &pid);
+  if (!s) return 0;
+  struct gcp_stop_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count_drop(pid);
+  } else {
+    __builtin_memcpy(e, s, sizeof(*e));
+    e->end_ktime_ns = bpf_ktime_get_ns();
+    bpf_ringbuf_submit(e, 0);
+  }
+  bpf_map_delete_elem(&pending_stop, &pid);
+  return 0;
+}
+
+static __always_inline int emit_mark(__u32 type, __u32 pid, __u32 exit_code, __u32 drop_key) {
+  struct gcp_mark_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count_drop(drop_key);
+    return 0;
+  }
+  e->type = type;
+  e->pid = pid;
+  e->ktime_ns = bpf_ktime_get_ns();
+  e->exit_code = exit_code;
+  e->pad = 0;
+  bpf_get_current_comm(e->comm, sizeof(e->comm));
+  bpf_ringbuf_submit(e, 0);
+  return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(on_forcegc_start) {
+  __u32 pid = current_tgid();
+  if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
+  return emit_mark(GCP_EV_TIME_TRIGGER, pid, 0, pid);
+}
+
+/* BTF-typed tracepoints: no tracefs needed. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p) {
+  __u32 pid = current_tgid();
+  /* A traced process that exec'd runs another program now: always say. */
+  if (!report_exec && !bpf_map_lookup_elem(&procs, &pid)) return 0;
+  return emit_mark(GCP_EV_EXEC, pid, 0, 0);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p) {
+  __u32 pid = p->tgid;
+  if (p->pid != p->tgid) return 0; /* not the thread group leader */
+  if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
+  __u32 code = p->exit_code;
+  bpf_map_delete_elem(&pending_stop, &pid);
+  return emit_mark(GCP_EV_EXIT, pid, code, pid);
 }

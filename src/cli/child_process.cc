@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -35,6 +36,22 @@ std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::
 
 }  // namespace
 
+StatusOr<std::string> ResolveProgram(const std::string& program) {
+  if (program.empty()) return Status::InvalidArgument("empty program name");
+  if (program.find('/') != std::string::npos) {
+    if (access(program.c_str(), F_OK) != 0) return Status::FromErrno(errno, program);
+    return program;
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return Status::NotFound(program + ": not found in $PATH");
+}
+
 std::string GodebugWithTrace(const std::string& existing) {
   std::string out;
   std::stringstream ss(existing);
@@ -58,6 +75,11 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const Options& options) {
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
   UniqueFd exec_read(exec_pipe[0]), exec_write(exec_pipe[1]);
+  int gate_pipe[2] = {-1, -1};
+  if (options.before_exec && pipe2(gate_pipe, O_CLOEXEC) != 0) {
+    return Status::FromErrno(errno, "pipe");
+  }
+  UniqueFd gate_read(gate_pipe[0]), gate_write(gate_pipe[1]);
 
   // Everything the child needs is prepared before fork (no allocation after).
   std::vector<std::string> env = BuildEnv(options.set_env);
@@ -80,6 +102,13 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const Options& options) {
       signal(sig, SIG_DFL);
     }
     if (err_write.valid()) dup2(err_write.get(), STDERR_FILENO);
+    if (gate_read.valid()) {
+      // Wait until the parent closes the gate (EOF).
+      gate_write.Reset();
+      char c;
+      while (read(gate_read.get(), &c, 1) < 0 && errno == EINTR) {
+      }
+    }
     execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
     ssize_t ignored = write(exec_write.get(), &e, sizeof(e));
@@ -88,6 +117,11 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const Options& options) {
   }
   exec_write.Reset();
   err_write.Reset();
+  gate_read.Reset();
+  if (options.before_exec) {
+    options.before_exec(pid);
+    gate_write.Reset();  // Lets the child exec.
+  }
   int child_errno = 0;
   ssize_t n;
   do {

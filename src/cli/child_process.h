@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ class ChildProcess {
     // Variables to set (replacing existing ones of the same name).
     std::vector<std::pair<std::string, std::string>> set_env;
     bool capture_stderr = true;
+    // Called in the parent after fork, while the child waits to exec; the
+    // child execs when it returns (e.g. to put probes on the program first).
+    std::function<void(pid_t)> before_exec;
   };
 
   // Starts the child. Errors: NotFound (no such program), PermissionDenied
@@ -63,6 +67,10 @@ class ChildProcess {
   bool reaped_ = false;
   UniqueFd stderr_;
 };
+
+// Where execvp would find `program`: itself when it holds a '/', else the
+// first executable match in $PATH. NotFound otherwise.
+StatusOr<std::string> ResolveProgram(const std::string& program);
 
 // The child's GODEBUG value: `existing` with gctrace=1 and gcpacertrace=1
 // added, keeping its other settings (an explicit gctrace=N in `existing` is

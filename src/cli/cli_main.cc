@@ -62,11 +62,19 @@ int Main(int argc, char** argv) {
   double risk_mbps = 50;
   CLI::App* run_cmd = app.add_subcommand(
       "run",
-      "Run a Go program with its GC trace on; print a live summary every second and a report "
-      "at exit. Exits with the program's exit code.");
+      "Run a Go program and watch its GC: eBPF probes when possible (the program runs "
+      "unchanged), else its GC trace (GODEBUG=gctrace=1); print a live summary every second "
+      "and a report at exit. Exits with the program's exit code.");
   run_cmd->footer(
       "Usage: gcpilot run [OPTIONS] [--] PROGRAM [ARGS...]\n"
       "Everything from PROGRAM on is the program's own command line.");
+  std::string run_source = "auto";
+  run_cmd
+      ->add_option("--source", run_source,
+                   "auto: eBPF if usable (root or CAP_BPF+CAP_PERFMON+CAP_SYS_PTRACE, a Go "
+                   "binary gcpilot can read), else gctrace; ebpf or gctrace: only that one")
+      ->check(CLI::IsMember({"auto", "ebpf", "gctrace"}))
+      ->capture_default_str();
   run_cmd->add_flag("--keep-trace", run.keep_trace,
                     "Also pass the gctrace/pacer lines through to stderr");
   run_cmd->add_option("--interval", run.interval_s, "Seconds between live summaries (0: none)")
@@ -125,11 +133,22 @@ int Main(int argc, char** argv) {
   WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand(
       "watch",
-      "Trace Go processes with eBPF (root or CAP_BPF+CAP_PERFMON) and print each GC cycle's "
-      "exact pause as JSON lines.");
-  watch_cmd->add_option("--pid", watch.pids, "Process to trace (repeatable)")->required();
+      "Watch Go processes live with eBPF (no change to them): per process GCs/s, STW pause "
+      "p50/p99/max, non-GC stops with their reason, alloc rate, heap live->goal and GC CPU over "
+      "the last 10 s, refreshed every second. Default: every Go process on the host, including "
+      "ones that start later. Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.");
+  watch_cmd->add_option("--pid", watch.pids, "Only this process (repeatable)")
+      ->check(CLI::PositiveNumber);
+  watch_cmd->add_option("--exe", watch.exes,
+                        "Every process running this executable, now and later (repeatable)");
+  watch_cmd->add_flag("--json", watch.json,
+                      "JSON lines instead of the table: every event (process_seen, gc_cycle, "
+                      "stw_pause, process_exited; the format `gcpilot report` reads) and one "
+                      "\"watch\" row per process per interval");
   watch_cmd->add_option("--duration", watch.duration_s, "Stop after this many seconds")
       ->check(CLI::NonNegativeNumber);
+  watch_cmd->add_option("--interval", watch.interval_s, "Seconds between refreshes (default 1)")
+      ->check(CLI::Range(0.1, 3600.0));
 
   try {
     app.parse(args);
@@ -139,6 +158,9 @@ int Main(int argc, char** argv) {
 
   if (*run_cmd) {
     run.argv = program;
+    run.source = run_source == "ebpf"      ? RunSource::kEbpf
+                 : run_source == "gctrace" ? RunSource::kGctrace
+                                           : RunSource::kAuto;
     if (run.argv.empty()) {
       std::fprintf(stderr, "gcpilot run: no program given\nusage: %s\n",
                    "gcpilot run [OPTIONS] [--] PROGRAM [ARGS...]");

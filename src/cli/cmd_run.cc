@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cli/child_process.h"
+#include "cli/cmd_run_ebpf.h"
 #include "cli/signal_forwarder.h"
 #include "core/clock.h"
 #include "sources/gctrace/gctrace_source.h"
@@ -52,6 +53,41 @@ std::string Basename(const std::string& path) {
 }  // namespace
 
 int RunCommand(const RunOptions& options) {
+  if (options.source != RunSource::kGctrace) {
+    StatusOr<std::unique_ptr<EbpfRun>> ebpf = PrepareEbpfRun(options);
+    if (ebpf.ok()) return RunWithEbpf(options, std::move(*ebpf));
+    if (options.source == RunSource::kEbpf) {
+      std::fprintf(stderr, "gcpilot run --source=ebpf: %s\n", ebpf.status().message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "gcpilot: eBPF source unavailable (%s); using the GC trace\n",
+                 ebpf.status().message().c_str());
+  }
+  return RunWithGctrace(options);
+}
+
+void WriteRunReport(const RunOptions& options, Session& session, int64_t end_ns,
+                    const std::string& how, const InputStats& stats) {
+  std::FILE* report = stderr;
+  if (!options.report_path.empty()) {
+    report = std::fopen(options.report_path.c_str(), "w");
+    if (!report) {
+      std::fprintf(stderr, "gcpilot: cannot write report to '%s': %s\n",
+                   options.report_path.c_str(), std::strerror(errno));
+      report = stderr;
+    }
+  }
+  session.Finish(end_ns, report, "gcpilot run: '" + options.argv[0] + "' " + how, stats);
+  if (report != stderr) std::fclose(report);
+}
+
+std::string DescribeExit(const ExitInfo& exit) {
+  return exit.signal ? "killed by signal " + std::to_string(exit.signal) +
+                           (exit.core_dumped ? " (core dumped)" : "")
+                     : "exited with code " + std::to_string(exit.exit_code);
+}
+
+int RunWithGctrace(const RunOptions& options) {
   MonotonicClock clock;
   // A closed stderr must not kill gcpilot (and orphan the child): writes
   // fail with EPIPE instead. The child gets the default disposition back.
@@ -170,21 +206,7 @@ int RunCommand(const RunOptions& options) {
   source.OnExit(ProcessExited{exit->exit_code, exit->signal}, end_ns);
   session.Tick(end_ns, false);
 
-  std::FILE* report = stderr;
-  if (!options.report_path.empty()) {
-    report = std::fopen(options.report_path.c_str(), "w");
-    if (!report) {
-      std::fprintf(stderr, "gcpilot: cannot write report to '%s': %s\n",
-                   options.report_path.c_str(), std::strerror(errno));
-      report = stderr;
-    }
-  }
-  std::string how = exit->signal ? "killed by signal " + std::to_string(exit->signal) +
-                                       (exit->core_dumped ? " (core dumped)" : "")
-                                 : "exited with code " + std::to_string(exit->exit_code);
-  session.Finish(end_ns, report, "gcpilot run: '" + options.argv[0] + "' " + how,
-                 ToInputStats(source.stats()));
-  if (report != stderr) std::fclose(report);
+  WriteRunReport(options, session, end_ns, DescribeExit(*exit), ToInputStats(source.stats()));
   return exit->ShellCode();
 }
 

@@ -1,17 +1,18 @@
 // `gcpilot watch` (see cmd_watch.h).
 #include "cli/cmd_watch.h"
 
-#include <signal.h>
+#include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <nlohmann/json.hpp>
+#include <ctime>
 
+#include "cli/event_line_sink.h"
+#include "cli/watch_model.h"
 #include "core/clock.h"
-#include "golang/go_binary_cache.h"
-#include "sources/ebpf/gc_cycle_probe.h"
-#include "sources/proc/procfs.h"
+#include "export/watch_table.h"
+#include "model/cycle_assembler.h"
+#include "sources/ebpf/ebpf_source.h"
 
 namespace gcpilot::cli {
 namespace {
@@ -19,84 +20,95 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void OnStopSignal(int) { g_stop = 1; }
 
-bool Alive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+std::string Title(size_t processes, bool tty) {
+  std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof(when), "%H:%M:%S", std::localtime(&now));
+  std::string t = std::string("gcpilot watch  ") + when + "  " + std::to_string(processes) +
+                  " Go process(es), last 10 s";
+  if (tty) t += "  (Ctrl-C to stop)";
+  return t;
+}
 
 }  // namespace
 
 int WatchCommand(const WatchOptions& options) {
-  if (options.pids.empty()) {
-    std::fprintf(stderr, "gcpilot watch: give --pid N (discovery of all processes comes next)\n");
-    return 2;
-  }
-  uint64_t cycles = 0;
-  StatusOr<std::unique_ptr<ebpf::GcCycleProbe>> probe =
-      ebpf::GcCycleProbe::Create([&](const gcp_cycle_event& e) {
-        ++cycles;
-        nlohmann::json j{{"type", "ebpf_gc_cycle"},
-                         {"pid", e.pid},
-                         {"gc", e.numgc},
-                         {"pause_ns", e.pause_ns},
-                         {"pause_end_unix_ns", e.pause_end_unix_ns},
-                         {"ktime_ns", e.probe_ktime_ns}};
-        std::printf("%s\n", j.dump().c_str());
-      });
-  if (!probe.ok()) {
-    std::fprintf(stderr, "gcpilot watch: %s\n", probe.status().message().c_str());
+  ebpf::EbpfSourceOptions so;
+  so.pids = options.pids;
+  so.exes = options.exes;
+  so.all = options.pids.empty() && options.exes.empty();
+  std::FILE* out = stdout;
+  WatchModel model;
+  EventLineSink lines(out, EventSource::kEbpf);
+  FanOutSink sinks;
+  sinks.Add(&model);
+  if (options.json) sinks.Add(&lines);
+  CycleAssembler assembler(&sinks);
+  auto emit = [&](const Event& e) { assembler.Consume(e); };
+  auto notice = [](const std::string& msg) {
+    std::fprintf(stderr, "gcpilot watch: %s\n", msg.c_str());
+  };
+  StatusOr<std::unique_ptr<ebpf::EbpfSource>> source = ebpf::EbpfSource::Create(so, emit, notice);
+  if (!source.ok()) {
+    std::fprintf(stderr, "gcpilot watch: %s\n", source.status().message().c_str());
     return 1;
   }
-  golang::GoBinaryCache cache;
-  std::vector<pid_t> traced;
-  for (pid_t pid : options.pids) {
-    StatusOr<proc::ProcessIdentity> id = proc::ReadIdentity(pid);
-    if (!id.ok()) {
-      std::fprintf(stderr, "gcpilot watch: pid %d: %s\n", pid, id.status().message().c_str());
-      continue;
-    }
-    StatusOr<std::shared_ptr<const golang::GoBinary>> bin = cache.Get(id->exe_open);
-    if (!bin.ok()) {
-      std::fprintf(stderr, "gcpilot watch: pid %d: %s\n", pid, bin.status().message().c_str());
-      continue;
-    }
-    Status s = (*probe)->Trace(pid, **bin);
-    if (!s.ok()) {
-      std::fprintf(stderr, "gcpilot watch: pid %d (%s): cannot trace: %s\n", pid, id->comm.c_str(),
-                   s.message().c_str());
-      continue;
-    }
-    traced.push_back(pid);
-  }
-  if (traced.empty()) return 1;
-  std::fprintf(stderr, "gcpilot watch: tracing %zu process(es) through %zu probe(s)\n",
-               traced.size(), (*probe)->attached_binaries());
-  std::fflush(stderr);
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  size_t started = (*source)->Start();
+  const bool only_pids = !so.all && options.exes.empty();
+  if (only_pids && started == 0) {
+    std::fprintf(stderr, "gcpilot watch: none of the given processes can be traced\n");
+    return 1;
+  }
+  std::fprintf(stderr, "gcpilot watch: tracing %zu process(es) through %zu binary probe set(s)\n",
+               started, (*source)->attached_binaries());
+  std::fflush(stderr);
+
+  const bool tty = !options.json && isatty(fileno(out));
   MonotonicClock clock;
+  const int64_t interval_ns = static_cast<int64_t>(options.interval_s * 1e9);
   const int64_t end_ns =
       options.duration_s > 0 ? clock.NowNs() + static_cast<int64_t>(options.duration_s * 1e9) : 0;
-  while (!g_stop && !traced.empty() && (end_ns == 0 || clock.NowNs() < end_ns)) {
-    StatusOr<int> n = (*probe)->Poll(100);
-    if (!n.ok()) {
-      std::fprintf(stderr, "gcpilot watch: %s\n", n.status().message().c_str());
+  int64_t next_refresh = clock.NowNs() + interval_ns;
+  int rc = 0;
+  while (!g_stop) {
+    int64_t now = clock.NowNs();
+    if (end_ns != 0 && now >= end_ns) break;
+    if (only_pids && (*source)->traced() == 0) break;
+    int64_t wait_ns = next_refresh - now;
+    if (end_ns != 0) wait_ns = std::min(wait_ns, end_ns - now);
+    Status s = (*source)->Poll(static_cast<int>(std::clamp<int64_t>(wait_ns / 1'000'000, 0, 200)));
+    if (!s.ok()) {
+      std::fprintf(stderr, "gcpilot watch: %s\n", s.message().c_str());
+      rc = 1;
       break;
     }
-    std::fflush(stdout);
-    for (auto it = traced.begin(); it != traced.end();) {
-      if (Alive(*it)) {
-        ++it;
-        continue;
-      }
-      (*probe)->Poll(0);  // Deliver what the process left in the ring.
-      (*probe)->Untrace(*it);
-      it = traced.erase(it);
+    now = clock.NowNs();
+    if (now < next_refresh) continue;
+    next_refresh = now + interval_ns;
+    std::vector<WatchRow> rows = model.Rows(now);
+    if (options.json) {
+      for (const WatchRow& r : rows)
+        std::fprintf(out, "%s\n", WatchRowToJson(r, now).dump().c_str());
+    } else {
+      std::string table = FormatWatchTable(rows, Title(rows.size(), tty));
+      std::fprintf(out, "%s%s\n", tty ? "\x1b[H\x1b[J" : "", table.c_str());
     }
+    std::fflush(out);
   }
-  (*probe)->Poll(0);
-  std::fflush(stdout);
-  std::fprintf(stderr, "gcpilot watch: %llu GC cycles, %llu events dropped (ring buffer full)\n",
-               static_cast<unsigned long long>(cycles),
-               static_cast<unsigned long long>((*probe)->drops()));
-  return 0;
+  (*source)->Stop();
+  std::fflush(out);
+  ebpf::EbpfSourceStats st = (*source)->stats();
+  std::fprintf(
+      stderr,
+      "gcpilot watch: %llu GC cycles, %llu non-GC stops, %llu processes traced, "
+      "%llu refused, %llu events dropped (ring buffer full)\n",
+      static_cast<unsigned long long>(st.cycles), static_cast<unsigned long long>(st.stops),
+      static_cast<unsigned long long>(st.processes_traced),
+      static_cast<unsigned long long>(st.refused), static_cast<unsigned long long>(st.drops));
+  return rc;
 }
 
 }  // namespace gcpilot::cli

@@ -16,7 +16,7 @@ namespace gcpilot {
 
 // How the input went, as counted by the source.
 struct InputStats {
-  std::string source = "gctrace";  // "gctrace" or "replay".
+  std::string source = "gctrace";  // "gctrace", "replay" or "ebpf".
   uint64_t lines = 0;
   uint64_t trace_lines = 0;
   uint64_t malformed = 0;  // Lines that looked like trace output but could not be read.
@@ -25,6 +25,9 @@ struct InputStats {
   uint64_t overlong_lines = 0;
   uint64_t restarts = 0;
   uint64_t cut_at_end = 0;  // Trace line cut off as the program exited.
+  // eBPF source only.
+  uint64_t probe_records = 0;  // GC cycles and non-GC stops the probes reported.
+  uint64_t drops = 0;          // Records lost (ring buffer full).
 };
 
 struct ProcessReport {

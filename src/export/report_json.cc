@@ -114,6 +114,8 @@ json SummaryToJson(const ReportInput& in) {
               {"overlong_lines", in.stats.overlong_lines},
               {"restarts", in.stats.restarts},
               {"cut_at_end", in.stats.cut_at_end},
+              {"probe_records", in.stats.probe_records},
+              {"dropped_records", in.stats.drops},
               {"input_problems", in.problems},
               {"first_problems", problems},
               {"processes", procs}};

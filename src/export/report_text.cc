@@ -104,7 +104,12 @@ void AppendProcess(std::string& out, const ProcessReport& p, bool several) {
 std::string FormatTextReport(const ReportInput& in) {
   std::string out = in.header + "\n";
   const InputStats& s = in.stats;
-  out += fmt::format("input           {} lines, {} trace lines", s.lines, s.trace_lines);
+  if (s.source == "ebpf") {
+    out += fmt::format("input           eBPF probes on the Go runtime: {} records, {} dropped",
+                       s.probe_records, s.drops);
+  } else {
+    out += fmt::format("input           {} lines, {} trace lines", s.lines, s.trace_lines);
+  }
   if (s.restarts > 0) out += fmt::format(", {} restart(s) of the program", s.restarts);
   out += "\n";
   if (in.processes.empty()) out += "\nno GC cycles seen\n";

@@ -1,38 +1,87 @@
-/* The records the GC-cycle BPF program (bpf/gc_cycle.bpf.c) shares with
+/* The records the Go-runtime BPF program (bpf/gc_cycle.bpf.c) shares with
  * userspace (src/sources/ebpf/). Plain C, fixed-width fields, units in the
  * names. Version GCP_ABI_VERSION: bump on any layout change. */
 #ifndef GCPILOT_ABI_GC_CYCLE_EVENT_H_
 #define GCPILOT_ABI_GC_CYCLE_EVENT_H_
 
-#define GCP_ABI_VERSION 1
+#define GCP_ABI_VERSION 2
 #define GCP_PAUSE_RING 256 /* len(runtime.memstats.pause_ns) */
+#define GCP_MAX_SLOTS 24   /* runtime words read per GC cycle */
+#define GCP_REASON_LEN 32  /* bytes of a Go 1.19 stop reason string kept */
+#define GCP_COMM_LEN 16
 
 #ifdef __BPF__
+typedef __u8 gcp_u8;
 typedef __u32 gcp_u32;
 typedef __u64 gcp_u64;
 #else
 #include <stdint.h>
+typedef uint8_t gcp_u8;
 typedef uint32_t gcp_u32;
 typedef uint64_t gcp_u64;
 #endif
 
-/* Per traced process: where the runtime keeps what the probe reads.
- * Addresses are absolute in the process (load bias applied). */
+/* How runtime.stopTheWorld receives its reason. */
+enum gcp_reason_abi {
+  GCP_REASON_NONE = 0,   /* not probed */
+  GCP_REASON_UINT8 = 1,  /* Go 1.21+: stwReason in AL */
+  GCP_REASON_STRING = 2, /* Go 1.19: reason string, ptr in RAX, len in RBX */
+};
+
+/* Per traced process: where the runtime keeps what the probes read.
+ * Addresses are absolute in the process (load bias applied); 0 = unused. */
 struct gcp_proc_config {
-  gcp_u64 memstats_addr;    /* &runtime.memstats */
-  gcp_u32 numgc_offset;     /* offsetof(runtime.mstats, numgc), uint32 */
-  gcp_u32 pause_ns_offset;  /* offsetof(runtime.mstats, pause_ns), [256]uint64 */
-  gcp_u32 pause_end_offset; /* offsetof(runtime.mstats, pause_end), [256]uint64 */
+  gcp_u64 numgc_addr;     /* &runtime.memstats.numgc (uint32) */
+  gcp_u64 pause_ns_addr;  /* &runtime.memstats.pause_ns[0] ([256]uint64) */
+  gcp_u64 pause_end_addr; /* &runtime.memstats.pause_end[0] ([256]uint64) */
+  /* Further runtime words copied (8 bytes each) into every cycle event;
+   * userspace knows what each slot means and how wide it is. */
+  gcp_u64 slot_addr[GCP_MAX_SLOTS];
+  gcp_u32 reason_abi; /* enum gcp_reason_abi */
   gcp_u32 pad;
+};
+
+enum gcp_event_type {
+  GCP_EV_CYCLE = 1,        /* struct gcp_cycle_event */
+  GCP_EV_STOP = 2,         /* struct gcp_stop_event */
+  GCP_EV_TIME_TRIGGER = 3, /* struct gcp_mark_event */
+  GCP_EV_EXEC = 4,         /* struct gcp_mark_event: any process exec'd */
+  GCP_EV_EXIT = 5,         /* struct gcp_mark_event: a traced process exited */
 };
 
 /* One completed GC cycle, read once per cycle after the world restarted. */
 struct gcp_cycle_event {
+  gcp_u32 type;              /* GCP_EV_CYCLE */
   gcp_u32 pid;               /* tgid */
   gcp_u32 numgc;             /* runtime.memstats.numgc after the cycle */
+  gcp_u32 slots_read;        /* bit i set: slot[i] was read */
   gcp_u64 pause_ns;          /* memstats.pause_ns[(numgc-1)%256]: both stops */
   gcp_u64 pause_end_unix_ns; /* memstats.pause_end of that cycle */
   gcp_u64 probe_ktime_ns;    /* bpf_ktime_get_ns() when the probe fired */
+  gcp_u64 slot[GCP_MAX_SLOTS];
+};
+
+/* One stop of the world that is not part of a GC cycle: from the entry of
+ * runtime.stopTheWorld to the return of runtime.startTheWorld (both outside
+ * the stop), so the duration is an upper bound of the stop. */
+struct gcp_stop_event {
+  gcp_u32 type; /* GCP_EV_STOP */
+  gcp_u32 pid;
+  gcp_u32 reason;     /* Go 1.21+: stwReason */
+  gcp_u32 reason_len; /* Go 1.19: bytes of reason_str used */
+  gcp_u64 start_ktime_ns;
+  gcp_u64 end_ktime_ns;
+  char reason_str[GCP_REASON_LEN];
+};
+
+/* Exec, exit, or a periodic GC about to start (forcegchelper). */
+struct gcp_mark_event {
+  gcp_u32 type;
+  gcp_u32 pid;
+  gcp_u64 ktime_ns;
+  gcp_u32 exit_code; /* GCP_EV_EXIT: the task's exit_code (status << 8 | sig) */
+  gcp_u32 pad;
+  char comm[GCP_COMM_LEN];
 };
 
 #endif /* GCPILOT_ABI_GC_CYCLE_EVENT_H_ */

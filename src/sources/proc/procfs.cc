@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -54,6 +55,22 @@ std::string ContainerIdFromCgroup(const std::string& text) {
     i = j;
   }
   return best;
+}
+
+uint64_t ReadStartTime(pid_t pid, const std::string& proc_root) {
+  std::ifstream f(proc_root + "/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return 0;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+  // count fields from the last ')'.
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return 0;
 }
 
 StatusOr<ProcessIdentity> ReadIdentity(pid_t pid, const std::string& proc_root) {

@@ -33,6 +33,11 @@ struct ProcessIdentity {
 // thread (no executable); PermissionDenied when /proc/PID/exe is unreadable.
 StatusOr<ProcessIdentity> ReadIdentity(pid_t pid, const std::string& proc_root = "/proc");
 
+// The process's start time (field 22 of /proc/PID/stat, clock ticks since
+// boot): with the pid, it names one process for its whole life, so a reused
+// pid can be told apart. 0 when the process is gone.
+uint64_t ReadStartTime(pid_t pid, const std::string& proc_root = "/proc");
+
 // The container id in a /proc/PID/cgroup file's text: the last 64-hex-digit
 // run in a path component (docker-<id>.scope, cri-containerd-<id>.scope,
 // crio-<id>, /docker/<id>, /kubepods/.../<id>), or "" for none.

@@ -1,0 +1,357 @@
+// The eBPF source: discovery, lifecycle and record translation (see the
+// header).
+#include "sources/ebpf/ebpf_source.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "sources/ebpf/event_decoder.h"
+#include "sources/proc/capabilities.h"
+#include "sources/proc/load_bias.h"
+#include "sources/proc/procfs.h"
+#include "sources/proc/runtime_gauges.h"
+
+namespace gcpilot::ebpf {
+namespace {
+
+constexpr int64_t kLivenessIntervalNs = 1'000'000'000;
+constexpr int64_t kRescanIntervalNs = 10'000'000'000;
+
+std::optional<std::pair<uint64_t, uint64_t>> InodeOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+}
+
+std::string ExeOf(pid_t pid) { return "/proc/" + std::to_string(pid) + "/exe"; }
+
+template <typename T>
+bool Fits(size_t size) {
+  return size >= sizeof(T);
+}
+
+}  // namespace
+
+EbpfSource::EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice)
+    : options_(std::move(options)), emit_(std::move(emit)), notice_(std::move(notice)) {
+  discover_ = options_.all || !options_.exes.empty();
+}
+
+EbpfSource::~EbpfSource() = default;
+
+StatusOr<std::unique_ptr<EbpfSource>> EbpfSource::Create(EbpfSourceOptions options, Emit emit,
+                                                         Notice notice) {
+  std::unique_ptr<EbpfSource> src(
+      new EbpfSource(std::move(options), std::move(emit), std::move(notice)));
+  for (const std::string& exe : src->options_.exes) {
+    std::optional<std::pair<uint64_t, uint64_t>> inode = InodeOf(exe);
+    if (!inode) return Status::FromErrno(errno, "--exe " + exe);
+    src->exe_inodes_.insert(*inode);
+  }
+  EbpfSource* raw = src.get();
+  StatusOr<std::unique_ptr<GoRuntimeProbe>> probe = GoRuntimeProbe::Create(
+      src->discover_, [raw](const void* data, size_t size) { raw->OnRecord(data, size); });
+  if (!probe.ok()) {
+    std::string missing = proc::MissingEbpfCapabilities();
+    if (probe.status().code() == StatusCode::kPermissionDenied && !missing.empty()) {
+      return Status::PermissionDenied(probe.status().message() + "; this process lacks " + missing);
+    }
+    return probe.status();
+  }
+  src->probe_ = std::move(*probe);
+  return src;
+}
+
+size_t EbpfSource::Start() {
+  for (pid_t pid : options_.pids) Consider(pid, /*explicit_pid=*/true);
+  if (discover_) {
+    const pid_t self = getpid();
+    for (pid_t pid : proc::ListPids()) {
+      if (pid != self) Consider(pid, /*explicit_pid=*/false);
+    }
+  }
+  last_rescan_ns_ = clock_.NowNs();
+  return traced_.size();
+}
+
+bool EbpfSource::MatchesExe(pid_t pid) const {
+  if (exe_inodes_.empty()) return true;
+  std::optional<std::pair<uint64_t, uint64_t>> inode = InodeOf(ExeOf(pid));
+  return inode && exe_inodes_.count(*inode) > 0;
+}
+
+bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
+  if (traced_.count(pid)) return true;
+  if (!explicit_pid && !MatchesExe(pid)) return false;
+  const uint64_t start_time = proc::ReadStartTime(pid);
+  if (start_time == 0) {
+    if (explicit_pid) notice_("pid " + std::to_string(pid) + ": no such process");
+    return false;
+  }
+  auto refused = refused_.find(pid);
+  if (refused != refused_.end() && refused->second == start_time) return false;
+
+  StatusOr<proc::ProcessIdentity> id = proc::ReadIdentity(pid);
+  if (!id.ok()) {
+    // Kernel threads and processes gone in the meantime are not news, but
+    // an unreadable executable is.
+    if (explicit_pid || id.status().code() == StatusCode::kPermissionDenied) {
+      notice_("pid " + std::to_string(pid) + ": " + id.status().message());
+      refused_[pid] = start_time;
+    }
+    return false;
+  }
+  StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(id->exe_open);
+  if (!bin.ok()) {
+    if (explicit_pid) {
+      notice_("pid " + std::to_string(pid) + " (" + id->comm +
+              "): not a Go program we can read: " + bin.status().message());
+      refused_[pid] = start_time;
+    }
+    return false;
+  }
+  Status s = TraceProcess(pid, id->exe_open, *bin, /*awaiting_exec=*/false);
+  if (!s.ok()) {
+    notice_("pid " + std::to_string(pid) + " (" + id->comm + ", " + (*bin)->go_version() +
+            "): cannot trace: " + s.message());
+    refused_[pid] = start_time;
+    ++stats_.refused;
+    return false;
+  }
+  return true;
+}
+
+StatusOr<std::shared_ptr<const ProbePlan>> EbpfSource::PlanFor(
+    const std::shared_ptr<const golang::GoBinary>& binary) {
+  auto it = plans_.find(binary.get());
+  if (it != plans_.end()) return it->second.second;
+  auto err = plan_errors_.find(binary.get());
+  if (err != plan_errors_.end()) return Status::Unavailable(err->second.second);
+  StatusOr<ProbePlan> plan = MakeProbePlan(*binary);
+  if (!plan.ok()) {
+    plan_errors_[binary.get()] = {binary, plan.status().message()};
+    return plan.status();
+  }
+  auto shared = std::make_shared<const ProbePlan>(std::move(*plan));
+  for (const std::string& limit : shared->limitations) {
+    notice_(binary->path() + " (" + binary->go_version() + "): " + limit);
+  }
+  plans_[binary.get()] = {binary, shared};
+  return shared;
+}
+
+Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
+                                std::shared_ptr<const golang::GoBinary> binary,
+                                bool awaiting_exec) {
+  StatusOr<std::shared_ptr<const ProbePlan>> plan = PlanFor(binary);
+  if (!plan.ok()) return plan.status();
+  uint64_t bias = 0;
+  if (!awaiting_exec) {
+    StatusOr<uint64_t> b = proc::LoadBias(pid, *binary);
+    if (!b.ok()) return b.status();
+    bias = *b;
+  }
+  GCPILOT_RETURN_IF_ERROR(
+      probe_->Trace(pid, exe_open, (*plan)->sites, MakeProcConfig(**plan, bias)));
+  Traced t;
+  t.key = ProcessKey{pid, next_generation_++};
+  t.plan = *plan;
+  t.binary = binary;
+  t.start_time = proc::ReadStartTime(pid);
+  t.awaiting_exec = awaiting_exec;
+  traced_[pid] = t;
+  ++stats_.processes_traced;
+  if (!awaiting_exec) AnnounceProcess(pid);
+  return Status::Ok();
+}
+
+void EbpfSource::AnnounceProcess(pid_t pid) {
+  const Traced& t = traced_.at(pid);
+  ProcessInfo info;
+  info.go_version = t.binary->go_version();
+  StatusOr<proc::ProcessIdentity> id = proc::ReadIdentity(pid);
+  if (id.ok()) {
+    info.comm = id->comm;
+    info.exe = id->exe_path;
+    info.container = id->container;
+  } else {
+    info.exe = t.binary->path();
+  }
+  proc::RuntimeGauges g = proc::ReadRuntimeGauges(pid, *t.binary);
+  info.gomaxprocs = g.gomaxprocs.value_or(0);
+  emit_(Event{clock_.NowNs(), t.key, EventSource::kEbpf, ProcessSeen{info}});
+}
+
+Status EbpfSource::TraceChild(pid_t pid, const std::string& exe_path) {
+  StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(exe_path);
+  if (!bin.ok()) return bin.status();
+  return TraceProcess(pid, exe_path, *bin, /*awaiting_exec=*/true);
+}
+
+void EbpfSource::OnRecord(const void* data, size_t size) {
+  if (size < sizeof(uint32_t)) {
+    ++stats_.bad_records;
+    return;
+  }
+  uint32_t type;
+  std::memcpy(&type, data, sizeof(type));
+  switch (type) {
+    case GCP_EV_CYCLE: {
+      if (!Fits<gcp_cycle_event>(size)) break;
+      gcp_cycle_event e;
+      std::memcpy(&e, data, sizeof(e));
+      auto it = traced_.find(static_cast<pid_t>(e.pid));
+      if (it == traced_.end()) return;  // Untraced since.
+      GcCycle c = DecodeCycle(*it->second.plan, e);
+      ++stats_.cycles;
+      emit_(Event{c.end_ns(), it->second.key, EventSource::kEbpf, GcCycleObserved{c}});
+      return;
+    }
+    case GCP_EV_STOP: {
+      if (!Fits<gcp_stop_event>(size)) break;
+      gcp_stop_event e;
+      std::memcpy(&e, data, sizeof(e));
+      auto it = traced_.find(static_cast<pid_t>(e.pid));
+      if (it == traced_.end()) return;
+      StwPause p = DecodeStop(*it->second.plan, e);
+      ++stats_.stops;
+      emit_(Event{p.start_ns + p.duration_ns, it->second.key, EventSource::kEbpf, StwObserved{p}});
+      return;
+    }
+    case GCP_EV_TIME_TRIGGER:
+    case GCP_EV_EXEC:
+    case GCP_EV_EXIT: {
+      if (!Fits<gcp_mark_event>(size)) break;
+      gcp_mark_event e;
+      std::memcpy(&e, data, sizeof(e));
+      const pid_t pid = static_cast<pid_t>(e.pid);
+      const int64_t ts = static_cast<int64_t>(e.ktime_ns);
+      if (type == GCP_EV_EXEC) {
+        OnExec(pid);
+      } else if (type == GCP_EV_EXIT) {
+        OnExit(pid, e.exit_code, ts);
+      } else if (auto it = traced_.find(pid); it != traced_.end()) {
+        emit_(Event{ts, it->second.key, EventSource::kEbpf, TimeTriggerObserved{}});
+      }
+      return;
+    }
+    default:
+      break;
+  }
+  ++stats_.bad_records;
+}
+
+void EbpfSource::OnExec(pid_t pid) {
+  const bool named =
+      std::find(options_.pids.begin(), options_.pids.end(), pid) != options_.pids.end();
+  auto it = traced_.find(pid);
+  if (it != traced_.end()) {
+    Traced& t = it->second;
+    std::optional<std::pair<uint64_t, uint64_t>> now = InodeOf(ExeOf(pid));
+    std::optional<std::pair<uint64_t, uint64_t>> planned = InodeOf(t.binary->path());
+    if (t.awaiting_exec && now && planned && *now == *planned) {
+      // The child of `run` now runs the program: it goes live.
+      t.awaiting_exec = false;
+      if (t.binary->pie()) {
+        StatusOr<uint64_t> bias = proc::LoadBias(pid, *t.binary);
+        std::shared_ptr<const ProbePlan> plan = t.plan;
+        probe_->Untrace(pid);
+        Status s = bias.ok()
+                       ? probe_->Trace(pid, ExeOf(pid), plan->sites, MakeProcConfig(*plan, *bias))
+                       : bias.status();
+        if (!s.ok()) {
+          notice_("pid " + std::to_string(pid) + ": cannot trace: " + s.message());
+          traced_.erase(it);
+          return;
+        }
+      }
+      AnnounceProcess(pid);
+      return;
+    }
+    if (t.awaiting_exec) return;  // An intermediate exec (e.g. a shell).
+    // It runs another program now: this one's stream ends here.
+    EndProcess(pid, ProcessExited{}, clock_.NowNs());
+  }
+  if (discover_ || named) Consider(pid, named);
+}
+
+void EbpfSource::OnExit(pid_t pid, uint32_t exit_code, int64_t ts_ns) {
+  ProcessExited exit;
+  exit.signal = static_cast<int32_t>(exit_code & 0x7f);
+  exit.exit_code = static_cast<int32_t>((exit_code >> 8) & 0xff);
+  EndProcess(pid, exit, ts_ns);
+}
+
+void EbpfSource::EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns) {
+  auto it = traced_.find(pid);
+  if (it == traced_.end()) return;
+  probe_->Untrace(pid);
+  if (exit && !it->second.awaiting_exec) {
+    emit_(Event{ts_ns, it->second.key, EventSource::kEbpf, *exit});
+  }
+  traced_.erase(it);
+}
+
+void EbpfSource::CheckLiveness() {
+  std::vector<pid_t> gone, reused;
+  for (const auto& [pid, t] : traced_) {
+    uint64_t start = proc::ReadStartTime(pid);
+    if (start == 0) {
+      gone.push_back(pid);
+    } else if (start != t.start_time) {
+      reused.push_back(pid);
+    }
+  }
+  // An exit record was lost (counted as a drop) or is still in flight:
+  // deliver what is in the ring first.
+  if (!gone.empty() || !reused.empty()) probe_->Poll(0);
+  const int64_t now = clock_.NowNs();
+  for (pid_t pid : gone) EndProcess(pid, ProcessExited{}, now);
+  for (pid_t pid : reused) {
+    EndProcess(pid, ProcessExited{}, now);
+    Consider(pid, false);
+  }
+  for (auto it = refused_.begin(); it != refused_.end();) {
+    it = proc::ReadStartTime(it->first) != it->second ? refused_.erase(it) : std::next(it);
+  }
+}
+
+Status EbpfSource::Poll(int timeout_ms) {
+  StatusOr<int> n = probe_->Poll(timeout_ms);
+  if (!n.ok()) return n.status();
+  const int64_t now = clock_.NowNs();
+  if (now - last_liveness_ns_ >= kLivenessIntervalNs) {
+    last_liveness_ns_ = now;
+    CheckLiveness();
+  }
+  if (discover_ && now - last_rescan_ns_ >= kRescanIntervalNs) {
+    // Exec records can be lost when the ring is full: a slow rescan
+    // catches what they missed.
+    last_rescan_ns_ = now;
+    const pid_t self = getpid();
+    for (pid_t pid : proc::ListPids()) {
+      if (pid != self) Consider(pid, false);
+    }
+  }
+  return Status::Ok();
+}
+
+void EbpfSource::Stop() {
+  probe_->Poll(0);
+  std::vector<pid_t> pids;
+  for (const auto& [pid, t] : traced_) pids.push_back(pid);
+  for (pid_t pid : pids) EndProcess(pid, std::nullopt, 0);
+}
+
+EbpfSourceStats EbpfSource::stats() const {
+  EbpfSourceStats s = stats_;
+  s.drops = probe_->total_drops();
+  return s;
+}
+
+}  // namespace gcpilot::ebpf

@@ -1,0 +1,128 @@
+// EbpfSource: the zero-intrusion source. Finds the Go processes to watch
+// (given pids, every process of given executables, or every Go process on
+// the host, including ones that start later: exec events), plans and
+// attaches the probes per binary, and turns the probes' records into model
+// events (ProcessSeen, GcCycleObserved, StwObserved, TimeTriggerObserved,
+// ProcessExited) on CLOCK_MONOTONIC.
+//
+// Lifecycle: a traced process that exits, or execs another program, gets a
+// ProcessExited and is untraced (its binary's probes go with its last
+// process); a reused pid is a new process (new generation). Processes that
+// cannot be traced are reported once each, with the reason.
+// Thread-safety: not thread-safe; use from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "golang/go_binary_cache.h"
+#include "model/events.h"
+#include "sources/ebpf/go_runtime_probe.h"
+#include "sources/ebpf/probe_plan.h"
+
+namespace gcpilot::ebpf {
+
+struct EbpfSourceOptions {
+  std::vector<pid_t> pids;        // These processes.
+  std::vector<std::string> exes;  // Every process running one of these files.
+  // Every Go process on the host, now and as they start.
+  bool all = false;
+};
+
+struct EbpfSourceStats {
+  uint64_t cycles = 0;
+  uint64_t stops = 0;             // Non-GC stops of the world.
+  uint64_t processes_traced = 0;  // Ever.
+  uint64_t refused = 0;           // Go processes that could not be traced.
+  uint64_t drops = 0;             // Records lost (ring buffer full).
+  uint64_t bad_records = 0;       // Records too short or of unknown type.
+};
+
+class EbpfSource {
+ public:
+  using Emit = std::function<void(const Event&)>;
+  using Notice = std::function<void(const std::string&)>;
+
+  // Loads the BPF program. PermissionDenied says which capabilities are
+  // missing (CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE).
+  static StatusOr<std::unique_ptr<EbpfSource>> Create(EbpfSourceOptions options, Emit emit,
+                                                      Notice notice);
+  ~EbpfSource();
+
+  // Traces the given pids / scans /proc for matching processes. Returns how
+  // many processes are traced; problems go to the notice callback.
+  size_t Start();
+  // For `gcpilot run`: trace `pid`, a child that is about to exec the Go
+  // program `exe_path`, so even its first cycle is seen. The probes are on
+  // the binary before it starts; the pid goes live when it execs it.
+  Status TraceChild(pid_t pid, const std::string& exe_path);
+
+  // Waits up to timeout_ms for records, delivers them, then checks that
+  // traced processes are still there (in case an exit record was lost).
+  Status Poll(int timeout_ms);
+  // Delivers what is left in the ring buffer, then ends every traced
+  // process's stream (no ProcessExited: they are still running).
+  void Stop();
+
+  EbpfSourceStats stats() const;
+  size_t traced() const { return traced_.size(); }
+  size_t attached_binaries() const { return probe_->attached_binaries(); }
+  size_t uprobe_links() const { return probe_->uprobe_links(); }
+
+ private:
+  struct Traced {
+    ProcessKey key;
+    std::shared_ptr<const ProbePlan> plan;
+    std::shared_ptr<const golang::GoBinary> binary;
+    uint64_t start_time = 0;  // /proc/PID/stat starttime: tells pid reuse.
+    bool awaiting_exec = false;
+  };
+
+  EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice);
+  void OnRecord(const void* data, size_t size);
+  // Emits ProcessSeen for a traced process.
+  void AnnounceProcess(pid_t pid);
+  void OnExec(pid_t pid);
+  void OnExit(pid_t pid, uint32_t exit_code, int64_t ts_ns);
+  // Traces pid if it matches the options and is a traceable Go process.
+  // `explicit_pid`: the user named it, so say why when it is not traced.
+  bool Consider(pid_t pid, bool explicit_pid);
+  Status TraceProcess(pid_t pid, const std::string& exe_open,
+                      std::shared_ptr<const golang::GoBinary> binary, bool awaiting_exec);
+  void EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns);
+  StatusOr<std::shared_ptr<const ProbePlan>> PlanFor(
+      const std::shared_ptr<const golang::GoBinary>& binary);
+  bool MatchesExe(pid_t pid) const;
+  void CheckLiveness();
+
+  EbpfSourceOptions options_;
+  bool discover_ = false;
+  Emit emit_;
+  Notice notice_;
+  MonotonicClock clock_;
+  std::unique_ptr<GoRuntimeProbe> probe_;
+  golang::GoBinaryCache binaries_;
+  // Plans per binary; the binary is held so its address stays unique.
+  using BinaryRef = std::shared_ptr<const golang::GoBinary>;
+  std::map<const golang::GoBinary*, std::pair<BinaryRef, std::shared_ptr<const ProbePlan>>> plans_;
+  std::map<const golang::GoBinary*, std::pair<BinaryRef, std::string>> plan_errors_;
+  std::set<std::pair<uint64_t, uint64_t>> exe_inodes_;  // --exe targets.
+  std::map<pid_t, Traced> traced_;
+  uint32_t next_generation_ = 0;       // Unique per traced process.
+  std::map<pid_t, uint64_t> refused_;  // pid -> start time, reported once.
+  int64_t last_liveness_ns_ = 0;
+  int64_t last_rescan_ns_ = 0;
+  EbpfSourceStats stats_;
+};
+
+}  // namespace gcpilot::ebpf

@@ -1,0 +1,31 @@
+// Turning the probes' raw records (include/gcpilot/abi/gc_cycle_event.h)
+// into the model's records, with the binary's ProbePlan saying what each
+// slot holds. The same GcCycle fields as the gctrace source, from the same
+// runtime variables gctrace prints, but read at full precision; the cycle's
+// total pause is the runtime's own memstats.pause_ns, exact.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string_view>
+
+#include "gcpilot/abi/gc_cycle_event.h"
+#include "model/gc_cycle.h"
+#include "sources/ebpf/probe_plan.h"
+
+namespace gcpilot::ebpf {
+
+// A cycle record. Phase times come from the runtime's work.t* stamps
+// (CLOCK_MONOTONIC, the time axis of live sources); the two stops are
+// scaled so that their sum is exactly pause_ns (the stamps of Go 1.22+
+// include waiting for sched.lock, the pause does not). Without the stamps
+// the cycle is placed at the probe's time with the pause as its only phase.
+GcCycle DecodeCycle(const ProbePlan& plan, const gcp_cycle_event& event);
+
+// A non-GC stop: kind kOther, the runtime's reason; duration from the entry
+// of stopTheWorld to the return of startTheWorld (an upper bound).
+StwPause DecodeStop(const ProbePlan& plan, const gcp_stop_event& event);
+
+// Go 1.19/1.20's reason strings ("read mem stats", "GOMAXPROCS", ...).
+StwReason ReasonFromGoString(std::string_view reason);
+
+}  // namespace gcpilot::ebpf

@@ -1,0 +1,171 @@
+// User-space side of the Go-runtime probes (see the header).
+#include "sources/ebpf/go_runtime_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gc_cycle.skel.h"
+
+namespace gcpilot::ebpf {
+namespace {
+
+Status LibbpfError(int err, const std::string& what) {
+  err = err < 0 ? -err : err;
+  std::string msg = what + ": " + std::strerror(err);
+  if (err == EPERM || err == EACCES) {
+    return Status::PermissionDenied(msg + " (eBPF needs root, or CAP_BPF and CAP_PERFMON)");
+  }
+  return Status::Unavailable(msg);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<GoRuntimeProbe>> GoRuntimeProbe::Create(bool report_exec,
+                                                                 Handler handler) {
+  std::unique_ptr<GoRuntimeProbe> p(new GoRuntimeProbe(std::move(handler)));
+  p->skel_ = gc_cycle__open();
+  if (!p->skel_) return LibbpfError(errno, "opening the BPF program");
+  p->skel_->rodata->report_exec = report_exec ? 1 : 0;
+  int err = gc_cycle__load(p->skel_);
+  if (err) return LibbpfError(err, "loading the BPF program");
+  p->ring_ = ring_buffer__new(bpf_map__fd(p->skel_->maps.events), &GoRuntimeProbe::OnRecord,
+                              p.get(), nullptr);
+  if (!p->ring_) return LibbpfError(errno, "creating the ring buffer");
+  p->exec_link_ = bpf_program__attach(p->skel_->progs.on_exec);
+  if (!p->exec_link_) return LibbpfError(errno, "attaching to sched_process_exec");
+  p->exit_link_ = bpf_program__attach(p->skel_->progs.on_exit);
+  if (!p->exit_link_) return LibbpfError(errno, "attaching to sched_process_exit");
+  return p;
+}
+
+GoRuntimeProbe::~GoRuntimeProbe() {
+  for (auto& [key, a] : binaries_) {
+    for (bpf_link* l : a.links) bpf_link__destroy(l);
+  }
+  if (exec_link_) bpf_link__destroy(exec_link_);
+  if (exit_link_) bpf_link__destroy(exit_link_);
+  if (ring_) ring_buffer__free(ring_);
+  if (skel_) gc_cycle__destroy(skel_);
+}
+
+int GoRuntimeProbe::OnRecord(void* ctx, void* data, size_t size) {
+  static_cast<GoRuntimeProbe*>(ctx)->handler_(data, size);
+  return 0;
+}
+
+Status GoRuntimeProbe::AttachAll(const std::string& exe_path, const ProbeSites& sites,
+                                 std::vector<bpf_link*>* links) {
+  auto attach = [&](bpf_program* prog, uint64_t offset, const char* what) -> Status {
+    bpf_link* link = bpf_program__attach_uprobe(prog, false, -1, exe_path.c_str(), offset);
+    if (!link) return LibbpfError(errno, std::string("attaching a uprobe at ") + what);
+    links->push_back(link);
+    return Status::Ok();
+  };
+  GCPILOT_RETURN_IF_ERROR(
+      attach(skel_->progs.on_mprof_flush, sites.mprof_flush, "runtime.mProf_Flush"));
+  if (sites.stop_the_world) {
+    GCPILOT_RETURN_IF_ERROR(
+        attach(skel_->progs.on_stop_the_world, *sites.stop_the_world, "runtime.stopTheWorld"));
+    for (uint64_t ret : sites.start_the_world_rets) {
+      GCPILOT_RETURN_IF_ERROR(
+          attach(skel_->progs.on_start_the_world_ret, ret, "a RET of runtime.startTheWorld"));
+    }
+  }
+  for (uint64_t call : sites.forcegc_calls) {
+    GCPILOT_RETURN_IF_ERROR(
+        attach(skel_->progs.on_forcegc_start, call, "runtime.forcegchelper's gcStart call"));
+  }
+  return Status::Ok();
+}
+
+Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const ProbeSites& sites,
+                             const gcp_proc_config& config) {
+  if (pids_.count(pid)) return Status::Ok();
+  struct stat st;
+  if (stat(exe_path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + exe_path);
+  InodeKey key{st.st_dev, st.st_ino};
+  Attachment& a = binaries_[key];
+  if (a.links.empty()) {
+    Status s = AttachAll(exe_path, sites, &a.links);
+    if (!s.ok()) {
+      for (bpf_link* l : a.links) bpf_link__destroy(l);
+      binaries_.erase(key);
+      return s;
+    }
+  }
+  __u32 k = static_cast<__u32>(pid);
+  // A fresh start for this pid (a reused pid must not inherit old state).
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &k, &config, BPF_ANY) != 0) {
+    int err = errno;
+    if (a.users == 0) {
+      for (bpf_link* l : a.links) bpf_link__destroy(l);
+      binaries_.erase(key);
+    }
+    return LibbpfError(err, "adding pid to the BPF filter");
+  }
+  ++a.users;
+  pids_[pid] = key;
+  return Status::Ok();
+}
+
+Status GoRuntimeProbe::Untrace(pid_t pid) {
+  auto it = pids_.find(pid);
+  if (it == pids_.end()) return Status::NotFound("pid " + std::to_string(pid) + " not traced");
+  __u32 k = static_cast<__u32>(pid);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &k);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
+  bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
+  uint64_t d = 0;
+  if (bpf_map_lookup_and_delete_elem(bpf_map__fd(skel_->maps.drops), &k, &d) == 0) {
+    untraced_drops_ += d;
+  }
+  auto b = binaries_.find(it->second);
+  if (b != binaries_.end() && --b->second.users <= 0) {
+    for (bpf_link* l : b->second.links) bpf_link__destroy(l);
+    binaries_.erase(b);
+  }
+  pids_.erase(it);
+  return Status::Ok();
+}
+
+StatusOr<int> GoRuntimeProbe::Poll(int timeout_ms) {
+  int n = ring_buffer__poll(ring_, timeout_ms);
+  if (n < 0 && n != -EINTR) return LibbpfError(n, "polling the ring buffer");
+  return n < 0 ? 0 : n;
+}
+
+uint64_t GoRuntimeProbe::drops(pid_t pid) const {
+  __u32 k = static_cast<__u32>(pid);
+  uint64_t d = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.drops), &k, &d) != 0) return 0;
+  return d;
+}
+
+uint64_t GoRuntimeProbe::total_drops() const {
+  int fd = bpf_map__fd(skel_->maps.drops);
+  uint64_t total = untraced_drops_;
+  __u32 key = 0, next = 0;
+  __u32* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    uint64_t d = 0;
+    if (bpf_map_lookup_elem(fd, &next, &d) == 0) total += d;
+    key = next;
+    prev = &key;
+  }
+  return total;
+}
+
+size_t GoRuntimeProbe::uprobe_links() const {
+  size_t n = 0;
+  for (const auto& [key, a] : binaries_) n += a.links.size();
+  return n;
+}
+
+}  // namespace gcpilot::ebpf

@@ -1,0 +1,146 @@
+// Probe planning per Go binary (see the header).
+#include "sources/ebpf/probe_plan.h"
+
+#include <charconv>
+
+#include "golang/call_sites.h"
+
+namespace gcpilot::ebpf {
+namespace {
+
+using golang::RuntimeField;
+
+// The runtime words copied per cycle, with their width. Order is the slot
+// order; fields a version does not have are skipped.
+constexpr SlotField kCycleFields[] = {
+    {RuntimeField::kWorkTSweepTerm, 8},
+    {RuntimeField::kWorkTMark, 8},
+    {RuntimeField::kWorkTMarkTerm, 8},
+    {RuntimeField::kWorkTEnd, 8},
+    {RuntimeField::kWorkHeap0, 8},
+    {RuntimeField::kWorkHeap1, 8},
+    {RuntimeField::kWorkHeap2, 8},
+    {RuntimeField::kWorkStwprocs, 4},
+    {RuntimeField::kWorkMaxprocs, 4},
+    {RuntimeField::kWorkUserForced, 1},
+    {RuntimeField::kGcControllerAssistTime, 8},
+    {RuntimeField::kGcControllerDedicatedMarkTime, 8},
+    {RuntimeField::kGcControllerFractionalMarkTime, 8},
+    {RuntimeField::kGcControllerIdleMarkTime, 8},
+    {RuntimeField::kGcControllerLastHeapGoal, 8},
+    {RuntimeField::kGcControllerStackScan, 8},
+    {RuntimeField::kGcControllerGlobalsScan, 8},
+    {RuntimeField::kMemstatsGcCpuFraction, 8},
+    {RuntimeField::kRuntimeInitTime, 8},
+    {RuntimeField::kGcControllerGcPercent, 4},
+    {RuntimeField::kGcControllerMemoryLimit, 8},
+};
+static_assert(std::size(kCycleFields) <= GCP_MAX_SLOTS);
+
+constexpr int kOldestVerifiedMinor = 19;
+constexpr int kNewestVerifiedMinor = 23;
+
+}  // namespace
+
+std::optional<int> ProbePlan::SlotOf(RuntimeField field) const {
+  for (int i = 0; i < GCP_MAX_SLOTS; ++i) {
+    if (slots[i] && slots[i]->field == field) return i;
+  }
+  return std::nullopt;
+}
+
+int GoMinorVersion(const std::string& go_version) {
+  std::string_view v = go_version;
+  if (!v.starts_with("go1.")) return 0;
+  v.remove_prefix(4);
+  int minor = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), minor);
+  return ec == std::errc() ? minor : 0;
+}
+
+StatusOr<ProbePlan> MakeProbePlan(const golang::GoBinary& binary) {
+  ProbePlan plan;
+  plan.go_minor = GoMinorVersion(binary.go_version());
+  if (plan.go_minor == 0) {
+    return Status::Unavailable("unrecognized Go version '" + binary.go_version() + "'");
+  }
+  if (plan.go_minor < 12) {
+    return Status::Unavailable(binary.go_version() + " is too old (gcpilot probes Go 1.12+)");
+  }
+  if (plan.go_minor < kOldestVerifiedMinor || plan.go_minor > kNewestVerifiedMinor) {
+    plan.limitations.push_back(binary.go_version() +
+                               ": probes verified on Go 1.19-1.23 only; numbers may be off");
+  }
+  StatusOr<golang::RuntimeLayout> layout = golang::ResolveRuntimeLayout(binary);
+  if (!layout.ok()) return layout.status();
+  plan.layout = std::move(*layout);
+
+  StatusOr<golang::FunctionInfo> flush = binary.FindFunction("runtime.mProf_Flush");
+  if (!flush.ok()) {
+    return Status::Unavailable("no runtime.mProf_Flush to probe: " + flush.status().message());
+  }
+  plan.sites.mprof_flush = flush->file_offset;
+
+  int slot = 0;
+  std::vector<std::string> missing;
+  for (const SlotField& f : kCycleFields) {
+    if (plan.layout.Get(f.field)) {
+      plan.slots[slot++] = f;
+    } else {
+      missing.emplace_back(golang::RuntimeFieldName(f.field));
+    }
+  }
+  if (!missing.empty()) {
+    std::string what;
+    for (const std::string& m : missing) what += (what.empty() ? "" : ", ") + m;
+    plan.limitations.push_back("per-cycle fields not located: " + what);
+  }
+
+  // Non-GC stops: the wrappers the runtime uses for every stop that is not
+  // one of the GC's own (ReadMemStats, GOMAXPROCS, profiles, traces).
+  StatusOr<golang::FunctionInfo> stop = binary.FindFunction("runtime.stopTheWorld");
+  StatusOr<std::vector<golang::RetInstruction>> rets =
+      binary.FindRetInstructions("runtime.startTheWorld");
+  if (stop.ok() && rets.ok() && !rets->empty()) {
+    plan.sites.stop_the_world = stop->file_offset;
+    for (const golang::RetInstruction& r : *rets) {
+      plan.sites.start_the_world_rets.push_back(r.file_offset);
+    }
+    plan.reason_abi = plan.go_minor >= 21 ? GCP_REASON_UINT8 : GCP_REASON_STRING;
+  } else {
+    plan.limitations.push_back("non-GC stops not probed: " +
+                               (stop.ok()
+                                    ? (rets.ok() ? std::string("runtime.startTheWorld has no RET")
+                                                 : rets.status().message())
+                                    : stop.status().message()));
+  }
+
+  StatusOr<std::vector<uint64_t>> calls =
+      golang::FindCallSites(binary, "runtime.forcegchelper", "runtime.gcStart");
+  if (calls.ok() && !calls->empty()) {
+    plan.sites.forcegc_calls = std::move(*calls);
+  } else {
+    plan.limitations.push_back(
+        "periodic GCs not told apart from heap-triggered ones: " +
+        (calls.ok() ? std::string("no call of runtime.gcStart found") : calls.status().message()));
+  }
+  return plan;
+}
+
+gcp_proc_config MakeProcConfig(const ProbePlan& plan, uint64_t load_bias) {
+  gcp_proc_config cfg{};
+  auto addr = [&](RuntimeField f) -> uint64_t {
+    const std::optional<golang::FieldLocation>& loc = plan.layout.Get(f);
+    return loc ? loc->address + load_bias : 0;
+  };
+  cfg.numgc_addr = addr(RuntimeField::kMemstatsNumgc);
+  cfg.pause_ns_addr = addr(RuntimeField::kMemstatsPauseNs);
+  cfg.pause_end_addr = addr(RuntimeField::kMemstatsPauseEnd);
+  for (int i = 0; i < GCP_MAX_SLOTS; ++i) {
+    if (plan.slots[i]) cfg.slot_addr[i] = addr(plan.slots[i]->field);
+  }
+  cfg.reason_abi = plan.reason_abi;
+  return cfg;
+}
+
+}  // namespace gcpilot::ebpf
