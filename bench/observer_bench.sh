@@ -11,12 +11,15 @@
 # Usage: bench/observer_bench.sh [--quick | --long] [--pairs N] [--measure S]
 #                                [--go 1.21|1.22|1.23] [--gcpilot PATH]
 #                                [--configs a,b,...] [--json PATH] [--nice N]
+#                                [--gomaxprocs N]
 #   default  10 ABBA pairs of 3 s windows per config (~10 min in all)
 #   --quick  4 pairs of 2 s windows, 15 s for the 50-process run (~3 min)
 #   --long   20 pairs of 4 s windows (~25 min)
 #   --nice N  run the service, wrk and the observers at nice N (default 0; e.g. -10
 #             keeps other work on a shared host from descheduling the service inside
 #             its GC stops, which otherwise dominates pause means)
+#   --gomaxprocs N  the service's GOMAXPROCS (default 1: wrk gets the other CPU of a
+#             2-vCPU host; 0 = runtime default)
 #   --gcpilot PATH  the gcpilot binary (default: build/gcpilot, copied first so a
 #                   rebuild during the run cannot change it; built with
 #                   scripts/build.sh when missing)
@@ -42,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --measure) MEASURE=$2; shift ;;
     --go) GO_VERSION=$2; shift ;;
     --nice) NICE=$2; shift ;;
+    --gomaxprocs) DRIVER_ARGS+=(--gomaxprocs "$2"); shift ;;
     --gcpilot) GCPILOT=$2; shift ;;
     --configs) DRIVER_ARGS+=(--configs "$2"); shift ;;
     --json) DRIVER_ARGS+=(--json "$2"); shift ;;

@@ -6,11 +6,20 @@
 # the regex parser). MB = 10^6 bytes.
 #
 # Usage: scripts/bench.sh [extra gcpilot_parse_bench flags, e.g. --reps=20]
+#        scripts/bench.sh --observers [bench/observer_bench.sh flags, e.g. --quick]
+#          runs the observer-overhead benchmark instead (root; about 10 min by
+#          default): what gcpilot watch, gctrace, an expvar scrape and a naive
+#          bpftrace script cost a Go HTTP service under wrk load.
 # Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
 # Exit status: 0 when the benchmark ran (even with a MISS), 1 when the build
 # failed or the two parsers disagreed on the corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == --observers ]]; then
+  shift
+  exec bash bench/observer_bench.sh "$@"
+fi
 
 BUILD_DIR=build-bench
 CPU=${GCPILOT_BENCH_CPU:-1}

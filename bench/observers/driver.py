@@ -51,6 +51,7 @@ def log(msg):
 
 
 NICE = 0
+GOMAXPROCS = 1
 
 
 def _child_signals():
@@ -159,6 +160,8 @@ class Service:
             os.unlink(port_file)
         env = dict(os.environ)
         env.pop("GODEBUG", None)
+        if GOMAXPROCS:
+            env["GOMAXPROCS"] = str(GOMAXPROCS)
         env.update(env_extra or {})
         self.stderr_path = os.path.join(workdir, f"{name}.stderr.log")
         self.stderr = open(self.stderr_path, "w")
@@ -589,8 +592,9 @@ def report(args, results, fifty, go):
     lines = []
     p = lines.append
     p("")
-    p(f"Observer overhead, {go}, service under wrk -t{args.wrk_threads} -c{args.wrk_conns} on "
-      f"127.0.0.1, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d', time.gmtime())}; "
+    p(f"Observer overhead, {go}, service (GOMAXPROCS={args.gomaxprocs or 'default'}"
+      f"{', nice ' + str(args.nice) if args.nice else ''}) under wrk -t{args.wrk_threads} -c{args.wrk_conns} on "
+      f"127.0.0.1, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d', time.gmtime())}; "
       f"{args.pairs} ABBA pairs per config, windows {args.measure:g} s "
       f"(+{args.settle:g} s settle after each switch)")
     p("")
@@ -703,18 +707,22 @@ def main():
     ap.add_argument("--pairs", type=int, default=10)
     ap.add_argument("--measure", type=float, default=3.0)
     ap.add_argument("--settle", type=float, default=1.0)
-    ap.add_argument("--warmup", type=float, default=4.0)
+    ap.add_argument("--warmup", type=float, default=8.0)
     ap.add_argument("--wrk-threads", type=int, default=1)
     ap.add_argument("--wrk-conns", type=int, default=8)
     ap.add_argument("--configs", default="aa-inproc,gcpilot,expvar,bpftrace,aa-twoproc,gctrace")
     ap.add_argument("--nice", type=int, default=0,
                     help="run service, wrk and observers at this nice value (root: negative ok)")
+    ap.add_argument("--gomaxprocs", type=int, default=1,
+                    help="the service's GOMAXPROCS (0 = runtime default); 1 leaves the other "
+                         "CPU of a 2-vCPU host to wrk, so stops do not wait for descheduled threads")
     ap.add_argument("--json", help="write raw windows and summaries here")
     ap.add_argument("--pidfile", help="append every started pid here (for the caller's cleanup)")
     args = ap.parse_args()
     PIDFILE = args.pidfile
-    global NICE
+    global NICE, GOMAXPROCS
     NICE = args.nice
+    GOMAXPROCS = args.gomaxprocs
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
