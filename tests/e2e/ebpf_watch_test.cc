@@ -1,11 +1,17 @@
-// The eBPF GC-cycle probe against the runtime's ground truth, on every
-// installed Go version: attached to a running allocation storm, `gcpilot
-// watch` must see every cycle after it attached (no gap up to the program's
-// own /gc/cycles/total) and report each cycle's pause equal to
-// MemStats.PauseNs to the nanosecond; no event may be dropped; a stripped
-// binary is refused with a reason; no probe is left behind on exit.
-// Needs root (CAP_BPF + CAP_PERFMON): without it the test fails under CI and
-// is skipped elsewhere.
+// The eBPF source against the runtime's ground truth, on every installed Go
+// version (plain binaries; ebpf_exactness_test.cc does stripped ones):
+//  - `gcpilot watch --pid --json` attached to a running allocation storm sees
+//    every cycle after it attached (no gap, up to the program's own
+//    /gc/cycles/total), each cycle's pause equal to MemStats.PauseNs to the
+//    nanosecond, phases / heap / CPU filled in, no record dropped, and no
+//    probe left behind on exit; `gcpilot report` reads that stream back to
+//    the same cycles;
+//  - `gcpilot run --source=ebpf` sees every cycle from the first one, with
+//    exact pauses, and says in the report that eBPF was the source;
+//  - `gcpilot watch` (every Go process) finds a program started after it and
+//    shows it in the table.
+// Needs root (CAP_BPF + CAP_PERFMON): fails under CI=true without it,
+// skipped elsewhere.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,84 +20,138 @@
 #include <string>
 
 #include "tests/e2e/e2e_util.h"
+#include "tests/e2e/ebpf_test_util.h"
 
 namespace gcpilot::e2e {
 namespace {
 
 using nlohmann::json;
 
-bool InCi() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
 class EbpfWatchTest : public testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) {
-      if (InCi()) FAIL() << "eBPF tests need root in CI";
-      GTEST_SKIP() << "eBPF tests need root";
-    }
-  }
+  void SetUp() override { GCPILOT_EBPF_REQUIRE_ROOT(); }
 };
 
-TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
-  const std::string& v = GetParam();
-  std::string prog = TestProg(v, "storm");
-  ASSERT_EQ(Sh("test -x " + Quote(prog)).exit_code, 0) << prog << " not built";
-  std::string dir = TempDir("ebpf");
-  // The eBPF tests hold one lock while they run, so the check that no
-  // program is left loaded does not see another test's live probe.
-  std::string script = prog + " -duration 3s -stdout-every 0 -truth " + dir +
-                       "/truth.json & p=$!; sleep 0.3; " + GcpilotBin() + " watch --pid $p >" +
-                       dir + "/w.jsonl; rc=$?; wait $p; bpftool prog show >" + dir +
-                       "/progs.txt; exit $rc";
-  CommandResult r = Sh("flock /tmp/gcpilot-ebpf-tests.lock sh -c " + Quote(script));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("0 events dropped"), std::string::npos) << r.err;
-  json truth = ReadJson(dir + "/truth.json");
-  const uint64_t total = truth["gc_cycles_total"].get<uint64_t>();
-  std::vector<json> seen = JsonLines(ReadFile(dir + "/w.jsonl"));
-  ASSERT_GT(seen.size(), 100u) << "a storm runs hundreds of GCs per second";
-  uint64_t first = seen.front()["gc"].get<uint64_t>();
-  for (size_t i = 0; i < seen.size(); ++i) {
-    ASSERT_EQ(seen[i]["gc"].get<uint64_t>(), first + i) << "gap or repeat at event " << i;
+std::vector<json> OfType(const std::vector<json>& lines, const std::string& type) {
+  std::vector<json> out;
+  for (const json& j : lines) {
+    if (j.value("type", "") == type) out.push_back(j);
   }
-  EXPECT_EQ(seen.back()["gc"].get<uint64_t>(), total);
-  std::map<uint64_t, uint64_t> by_gc;
-  for (const json& s : seen) by_gc[s["gc"].get<uint64_t>()] = s["pause_ns"].get<uint64_t>();
-  int compared = 0;
-  for (const json& p : truth["pauses"]) {
-    uint64_t n = p["gc"].get<uint64_t>();
-    if (n < first) continue;
-    ASSERT_TRUE(by_gc.count(n));
-    EXPECT_EQ(by_gc[n], p["pause_ns"].get<uint64_t>()) << "gc " << n;
-    ++compared;
-  }
-  EXPECT_GE(compared, 100);
-  // The uprobe went away with gcpilot.
-  std::string progs = ReadFile(dir + "/progs.txt");
-  EXPECT_EQ(progs.find("on_mprof_flush"), std::string::npos) << progs;
+  return out;
 }
 
-TEST_P(EbpfWatchTest, StrippedBinaryIsRefusedWithAReason) {
-  std::string prog = TestProg(GetParam(), "idle", /*stripped=*/true);
-  std::string script = prog + " -duration 3s -stdout-every 0 & p=$!; sleep 0.3; " + GcpilotBin() +
-                       " watch --pid $p --duration 1; rc=$?; kill $p; exit $rc";
-  CommandResult r = Sh("flock /tmp/gcpilot-ebpf-tests.lock sh -c " + Quote(script));
+// Every cycle in `cycles` that the truth's pause ring holds has its pause.
+int ComparePauses(const std::vector<json>& cycles, const json& truth) {
+  std::map<uint64_t, uint64_t> by_gc;
+  for (const json& c : cycles) by_gc[c["gc"].get<uint64_t>()] = c["pause_ns"].get<uint64_t>();
+  int compared = 0;
+  for (const json& p : truth["pauses"]) {
+    auto it = by_gc.find(p["gc"].get<uint64_t>());
+    if (it == by_gc.end()) continue;
+    EXPECT_EQ(it->second, p["pause_ns"].get<uint64_t>()) << "gc " << it->first;
+    ++compared;
+  }
+  return compared;
+}
+
+TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
+  std::string prog = TestProg(GetParam(), "storm");
+  ASSERT_EQ(Sh("test -x " + Quote(prog)).exit_code, 0) << prog << " not built";
+  std::string dir = TempDir("ebpf");
+  std::string script =
+      prog + " -duration 3s -stdout-every 0 -truth " + dir + "/truth.json & p=$!; sleep 0.3; " +
+      GcpilotBin() + " watch --json --pid $p >" + dir +
+      "/w.jsonl; rc=$?; wait $p; bpftool prog show >" + dir + "/progs.txt; exit $rc";
+  CommandResult r = Sh(UnderEbpfLock(script));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(" 0 events dropped"), std::string::npos) << r.err;
+  json truth = ReadJson(dir + "/truth.json");
+  const uint64_t total = truth["gc_cycles_total"].get<uint64_t>();
+  std::vector<json> lines = JsonLines(ReadFile(dir + "/w.jsonl"));
+  std::vector<json> seen = OfType(lines, "gc_cycle");
+  ASSERT_GT(seen.size(), 100u) << "a storm runs hundreds of GCs per second";
+  ASSERT_EQ(OfType(lines, "process_seen").size(), 1u);
+  ASSERT_EQ(OfType(lines, "process_exited").size(), 1u);
+  uint64_t first = seen.front()["gc"].get<uint64_t>();
+  for (size_t i = 0; i < seen.size(); ++i) {
+    const json& c = seen[i];
+    ASSERT_EQ(c["gc"].get<uint64_t>(), first + i) << "gap or repeat at event " << i;
+    EXPECT_EQ(c["cycle_source"], "ebpf");
+    EXPECT_EQ(c["sweep_term_ns"].get<int64_t>() + c["mark_term_ns"].get<int64_t>(),
+              c["pause_ns"].get<int64_t>());
+    EXPECT_GT(c["mark_ns"].get<int64_t>(), 0);
+    EXPECT_GT(c["heap_end_bytes"].get<uint64_t>(), 0u);
+    EXPECT_GT(c["heap_goal_bytes"].get<uint64_t>(), 0u);
+    EXPECT_GT(c["gomaxprocs"].get<int>(), 0);
+    EXPECT_GT(c["cpu_sweep_term_ns"].get<int64_t>(), 0);
+    EXPECT_EQ(c["trigger"], "heap");
+  }
+  EXPECT_EQ(seen.back()["gc"].get<uint64_t>(), total);
+  EXPECT_GE(ComparePauses(seen, truth), 100);
+  // The uprobes went away with gcpilot.
+  std::string progs = ReadFile(dir + "/progs.txt");
+  EXPECT_EQ(progs.find("on_mprof_flush"), std::string::npos) << progs;
+
+  // The stream reads back: same cycles.
+  CommandResult rep = Sh(GcpilotBin() + " report --json " + Quote(dir + "/w.jsonl"));
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  std::vector<json> replayed = OfType(JsonLines(rep.out), "gc_cycle");
+  ASSERT_EQ(replayed.size(), seen.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(replayed[i]["pause_ns"], seen[i]["pause_ns"]);
+    EXPECT_EQ(replayed[i]["allocated_bytes"], seen[i]["allocated_bytes"]);
+  }
+}
+
+TEST_P(EbpfWatchTest, RunWithEbpfSeesEveryCycleFromTheFirst) {
+  std::string prog = TestProg(GetParam(), "storm");
+  std::string dir = TempDir("ebpf-run");
+  CommandResult r = Sh(UnderEbpfLock(
+      GcpilotBin() + " run --source=ebpf --interval 0 --json-out " + dir + "/run.jsonl -- " + prog +
+      " -duration 1s -stdout-every 0 -truth " + dir + "/truth.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("eBPF probes on the Go runtime"), std::string::npos) << r.err;
+  // Zero intrusion: the program's stderr carries no trace.
+  EXPECT_EQ(r.err.find("gc 1 @"), std::string::npos) << r.err;
+  json truth = ReadJson(dir + "/truth.json");
+  std::vector<json> lines = JsonLines(ReadFile(dir + "/run.jsonl"));
+  std::vector<json> cycles = OfType(lines, "gc_cycle");
+  ASSERT_FALSE(cycles.empty());
+  EXPECT_EQ(cycles.front()["gc"], 1);
+  EXPECT_EQ(cycles.size(), truth["gc_cycles_total"].get<size_t>());
+  EXPECT_GE(ComparePauses(cycles, truth), 100);
+  std::vector<json> summary = OfType(lines, "summary");
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_EQ(summary[0]["source"], "ebpf");
+  EXPECT_EQ(summary[0]["dropped_records"], 0);
+}
+
+TEST_P(EbpfWatchTest, WatchAllFindsAProgramStartedLaterAndShowsIt) {
+  std::string prog = TestProg(GetParam(), "steady");
+  std::string dir = TempDir("ebpf-all");
+  std::string script = GcpilotBin() + " watch --duration 4 --interval 0.5 >" + dir +
+                       "/table.txt 2>" + dir + "/w.err & w=$!; sleep 1; " + prog +
+                       " -duration 2s -stdout-every 0 & p=$!; echo $p >" + dir +
+                       "/pid; wait $p; wait $w";
+  CommandResult r = Sh(UnderEbpfLock(script));
+  ASSERT_EQ(r.exit_code, 0) << ReadFile(dir + "/w.err");
+  std::string pid = ReadFile(dir + "/pid");
+  pid.erase(pid.find_last_not_of(" \n") + 1);
+  std::string table = ReadFile(dir + "/table.txt");
+  EXPECT_NE(table.find("STW p50/p99/max ms"), std::string::npos) << table;
+  EXPECT_NE(table.find(" " + pid + " steady"), std::string::npos) << pid << "\n" << table;
+}
+
+TEST(EbpfWatchErrors, NonGoPidIsRefusedWithAReason) {
+  GCPILOT_EBPF_REQUIRE_ROOT();
+  CommandResult r = Sh(UnderEbpfLock("sleep 3 & p=$!; " + GcpilotBin() +
+                                     " watch --pid $p --duration 1; rc=$?; kill $p; exit $rc"));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("stripped binary"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not a Go program"), std::string::npos) << r.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfWatchTest,
-                         testing::Values("1.19", "1.21", "1.22", "1.23"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           std::string n = "go" + info.param;
-                           for (char& c : n) {
-                             if (c == '.') c = '_';
-                           }
-                           return n;
-                         });
+                         testing::Values("1.19", "1.21", "1.22", "1.23"), GoVersionName);
 
 }  // namespace
 }  // namespace gcpilot::e2e
