@@ -3,9 +3,11 @@
 // undefined behaviour, and that what it returns is consistent.
 //   - Input starting with "\x7fELF": a whole file for GoBinary (ELF
 //     headers, notes, .go.buildinfo, .symtab, .gopclntab, RET scanning, and
-//     DWARF member lookups when there is DWARF). Invariants: every function
-//     found has a file offset inside the file; every RET reported is inside
-//     its function and its bytes in the file end in C3 (or C2 imm16).
+//     DWARF member lookups when there is DWARF, the runtime layout, call
+//     sites). Invariants: every function found has a file offset inside the
+//     file; every RET reported is inside its function and its bytes in the
+//     file end in C3 (or C2 imm16); every call site is an E8 CALL in the
+//     file; a resolved layout locates memstats.numgc and pause_ns.
 //   - Otherwise the first byte picks one parser for the rest:
 //     0: Pclntab::Parse (functions in address order, FindByAddress agrees);
 //     1: module info text (at most one entry per line) and Go string
@@ -20,10 +22,12 @@
 
 #include "fuzz/fuzz_check.h"
 #include "golang/buildinfo.h"
+#include "golang/call_sites.h"
 #include "golang/go_binary.h"
 #include "golang/go_quote.h"
 #include "golang/pclntab.h"
 #include "golang/ret_offsets.h"
+#include "golang/runtime_layout.h"
 
 namespace {
 
@@ -67,6 +71,18 @@ void FuzzGoBinary(ByteSpan data) {
     if (rets.ok()) CheckRets(*rets, file, fn->file_offset, fn->size);
   }
   (void)binary->FindGlobal("runtime.memstats");
+  auto layout = gcpilot::golang::ResolveRuntimeLayout(*binary);
+  if (layout.ok()) {
+    FUZZ_CHECK(layout->Get(gcpilot::golang::RuntimeField::kMemstatsNumgc).has_value());
+    FUZZ_CHECK(layout->Get(gcpilot::golang::RuntimeField::kMemstatsPauseNs).has_value());
+    FUZZ_CHECK(!layout->how().empty());
+  } else {
+    FUZZ_CHECK(!layout.status().message().empty());
+  }
+  auto sites = gcpilot::golang::FindCallSites(*binary, "runtime.forcegchelper", "runtime.gcStart");
+  if (sites.ok()) {
+    for (uint64_t site : *sites) FUZZ_CHECK(site < file.size() && file[site] == 0xe8);
+  }
   size_t listed = 0;
   for (const FunctionInfo& fn : binary->ListFunctions("")) {
     FUZZ_CHECK(fn.file_offset < file.size());
