@@ -32,6 +32,14 @@ class EbpfLifecycleTest : public testing::Test {
   void SetUp() override { GCPILOT_EBPF_REQUIRE_ROOT(); }
 };
 
+// The number in a file holding one; -1 when it holds none.
+int64_t NumberIn(const std::string& path) {
+  std::istringstream in(ReadFile(path));
+  int64_t n = -1;
+  in >> n;
+  return n;
+}
+
 int64_t RssKb(const std::string& status_line) {
   std::istringstream in(status_line);
   std::string key;
@@ -112,8 +120,9 @@ TEST_F(EbpfLifecycleTest, TwoHundredShortLivedProcessesLeaveNothingBehind) {
   }
 
   // No fd leak, bounded memory.
-  const int fd0 = std::stoi(ReadFile(d + "/fd0"));
-  const int fd1 = std::stoi(ReadFile(d + "/fd1"));
+  const int64_t fd0 = NumberIn(d + "/fd0");
+  const int64_t fd1 = NumberIn(d + "/fd1");
+  ASSERT_GT(fd0, 0) << "gcpilot was not running at the start";
   EXPECT_LE(fd1, fd0) << "fds before the first process: " << fd0 << ", after the last: " << fd1;
   const int64_t rss50 = RssKb(ReadFile(d + "/rss50"));
   const int64_t rss200 = RssKb(ReadFile(d + "/rss200"));

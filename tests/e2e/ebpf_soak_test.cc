@@ -28,7 +28,7 @@ using nlohmann::json;
 int SoakSeconds() {
   const char* s = std::getenv("GCPILOT_SOAK_SECONDS");
   int n = s ? std::atoi(s) : 0;
-  return n > 0 ? n : 5;
+  return n > 0 ? n : 4;
 }
 
 class EbpfSoakTest : public testing::TestWithParam<std::string> {
