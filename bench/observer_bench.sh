@@ -68,6 +68,11 @@ PIDFILE=$WORK/pids
 : >"$PIDFILE"
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
 DRIVER_PID=""
+CHILD=""
+
+# Runs a step in the background and waits, so that a signal reaches the trap at
+# once (bash defers traps while a foreground child runs).
+in_bg() { "$@" & CHILD=$!; wait "$CHILD"; }
 
 cleanup() {
   local rc=$?
@@ -76,6 +81,7 @@ cleanup() {
     kill -TERM "$DRIVER_PID" 2>/dev/null || true
     wait "$DRIVER_PID" 2>/dev/null || true
   fi
+  [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null || true
   # Anything the driver started and could not stop (it records every pid).
   local pid
   while read -r pid; do
@@ -103,9 +109,9 @@ cp "$GCPILOT" "$WORK/gcpilot"
 
 log "building the service and the steady test program with Go $GO_VERSION"
 export GOPROXY=off GOTOOLCHAIN=local GOFLAGS= CGO_ENABLED=0 GOCACHE=$WORK/gocache GOPATH=$WORK/gopath
-(cd bench/observers/service && GO111MODULE=off "$GO" build -o "$WORK/service" main.go) ||
+in_bg env GO111MODULE=off "$GO" build -C bench/observers/service -o "$WORK/service" main.go ||
   die "building the service failed"
-GO_VERSIONS=$GO_VERSION BUILD_TIMEOUT=300 bash tests/testprogs/build.sh "$WORK/testprogs" >/dev/null ||
+in_bg env GO_VERSIONS="$GO_VERSION" BUILD_TIMEOUT=300 bash tests/testprogs/build.sh "$WORK/testprogs" >/dev/null ||
   die "building tests/testprogs failed"
 STEADY=$WORK/testprogs/go$GO_VERSION/steady
 
