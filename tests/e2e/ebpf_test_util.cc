@@ -132,7 +132,9 @@ size_t CountBpfIds(const std::string& ids_file) {
   return IdsOf(ids_file, "prog_id").size() + IdsOf(ids_file, "link_id").size();
 }
 
-std::vector<std::string> LeftoverBpf(const std::string& ids_file, const std::string& needle) {
+namespace {
+
+std::vector<std::string> LeftoverBpfNow(const std::string& ids_file, const std::string& needle) {
   std::vector<std::string> out;
   std::set<uint64_t> progs = LoadedIds("bpftool -j prog show");
   for (uint64_t id : IdsOf(ids_file, "prog_id")) {
@@ -152,6 +154,21 @@ std::vector<std::string> LeftoverBpf(const std::string& ids_file, const std::str
         out.push_back(std::string(tracefs) + "/uprobe_events: " + line);
       }
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> LeftoverBpf(const std::string& ids_file, const std::string& needle) {
+  // The kernel frees a program or link of a closed fd after an RCU grace
+  // period (tracing links after an RCU-tasks one, which can take a while):
+  // look again for up to 10 s before calling anything a leftover.
+  std::vector<std::string> out;
+  for (int i = 0; i < 50; ++i) {
+    out = LeftoverBpfNow(ids_file, needle);
+    if (out.empty()) break;
+    Sh("sleep 0.2");
   }
   return out;
 }

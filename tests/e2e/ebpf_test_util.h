@@ -68,8 +68,9 @@ WatchOutput ReadWatch(const std::string& out_path, const std::string& err_path);
 std::vector<nlohmann::json> NonGcStops(const WatchOutput& w, int64_t pid);
 
 // BPF programs or links from `ids_file` (see SnapshotBpfIdsSh) that are still
-// loaded now, one description per leftover; also uprobe_events entries that
-// name `needle` when tracefs is mounted. Empty when nothing is left.
+// loaded, one description per leftover; also uprobe_events entries that name
+// `needle` or gcpilot when tracefs is mounted. Empty when nothing is left.
+// Freeing is deferred in the kernel, so it looks again for up to 10 s.
 std::vector<std::string> LeftoverBpf(const std::string& ids_file, const std::string& needle);
 
 // Number of ids (prog_id and link_id lines) in `ids_file`.
