@@ -8,6 +8,9 @@
 // line (checksum over the rounds), write nothing to stderr (no panic, no fatal
 // error, no crash signal), and both watchers must exit 0 having seen soak's GC
 // cycles, numbered without gap or repeat.
+// A longer soak (ctest stops a test after 300 s, so beyond ~120 s per
+// version run the binary directly):
+//   GCPILOT_SOAK_SECONDS=600 tests/e2e/gcpilot_e2e_tests --gtest_filter='*EbpfSoak*'
 // Needs root: fails under CI=true without it, skipped elsewhere.
 #include <gtest/gtest.h>
 #include <unistd.h>
