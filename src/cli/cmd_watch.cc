@@ -101,13 +101,13 @@ int WatchCommand(const WatchOptions& options) {
   (*source)->Stop();
   std::fflush(out);
   ebpf::EbpfSourceStats st = (*source)->stats();
-  std::fprintf(
-      stderr,
-      "gcpilot watch: %llu GC cycles, %llu non-GC stops, %llu processes traced, "
-      "%llu refused, %llu events dropped (ring buffer full)\n",
-      static_cast<unsigned long long>(st.cycles), static_cast<unsigned long long>(st.stops),
-      static_cast<unsigned long long>(st.processes_traced),
-      static_cast<unsigned long long>(st.refused), static_cast<unsigned long long>(st.drops));
+  std::fprintf(stderr,
+               "gcpilot watch: %llu GC cycles, %llu non-GC stops, %llu events dropped (ring "
+               "buffer full); %llu processes traced, %llu refused\n",
+               static_cast<unsigned long long>(st.cycles),
+               static_cast<unsigned long long>(st.stops), static_cast<unsigned long long>(st.drops),
+               static_cast<unsigned long long>(st.processes_traced),
+               static_cast<unsigned long long>(st.refused));
   return rc;
 }
 
