@@ -33,6 +33,15 @@ struct {
   __type(value, struct gcp_proc_config);
 } procs SEC(".maps");
 
+/* Binaries whose new processes are traced from exec on, with the config
+ * every process of them gets (non-PIE binaries: no per-process bias). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, struct gcp_inode_key);
+  __type(value, struct gcp_proc_config);
+} bin_configs SEC(".maps");
+
 /* Last numgc reported per process: mProf_Flush is also called by a
  * stop-the-world sweep (GODEBUG=gcstoptheworld) of the same cycle. */
 struct {
@@ -79,7 +88,7 @@ static __always_inline void count_drop(__u32 pid) {
 
 static __always_inline __u32 current_tgid(void) { return bpf_get_current_pid_tgid() >> 32; }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_UPROBE(on_mprof_flush) {
   __u32 pid = current_tgid();
   struct gcp_proc_config *cfg = bpf_map_lookup_elem(&procs, &pid);
@@ -116,7 +125,7 @@ int BPF_UPROBE(on_mprof_flush) {
   return 0;
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_UPROBE(on_stop_the_world) {
   __u32 pid = current_tgid();
   struct gcp_proc_config *cfg = bpf_map_lookup_elem(&procs, &pid);
@@ -143,7 +152,7 @@ int BPF_UPROBE(on_stop_the_world) {
   return 0;
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_UPROBE(on_start_the_world_ret) {
   __u32 pid = current_tgid();
   struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &pid);
@@ -160,7 +169,8 @@ int BPF_UPROBE(on_start_the_world_ret) {
   return 0;
 }
 
-static __always_inline int emit_mark(__u32 type, __u32 pid, __u32 exit_code, __u32 drop_key) {
+static __always_inline int emit_mark(__u32 type, __u32 pid, __u32 exit_code, __u32 drop_key,
+                                     __u32 flags, const struct gcp_inode_key *exe) {
   struct gcp_mark_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
     count_drop(drop_key);
@@ -170,26 +180,39 @@ static __always_inline int emit_mark(__u32 type, __u32 pid, __u32 exit_code, __u
   e->pid = pid;
   e->ktime_ns = bpf_ktime_get_ns();
   e->exit_code = exit_code;
-  e->pad = 0;
+  e->flags = flags;
+  e->exe.dev = exe ? exe->dev : 0;
+  e->exe.ino = exe ? exe->ino : 0;
   bpf_get_current_comm(e->comm, sizeof(e->comm));
   bpf_ringbuf_submit(e, 0);
   return 0;
 }
 
-SEC("uprobe")
+SEC("uprobe.multi")
 int BPF_UPROBE(on_forcegc_start) {
   __u32 pid = current_tgid();
   if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
-  return emit_mark(GCP_EV_TIME_TRIGGER, pid, 0, pid);
+  return emit_mark(GCP_EV_TIME_TRIGGER, pid, 0, pid, 0, 0);
 }
 
 /* BTF-typed tracepoints: no tracefs needed. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p) {
-  __u32 pid = current_tgid();
+  __u32 pid = p->tgid;
+  struct gcp_inode_key exe = {};
+  exe.dev = BPF_CORE_READ(p, mm, exe_file, f_inode, i_sb, s_dev);
+  exe.ino = BPF_CORE_READ(p, mm, exe_file, f_inode, i_ino);
+  __u32 flags = 0;
+  struct gcp_proc_config *cfg = bpf_map_lookup_elem(&bin_configs, &exe);
+  if (cfg) {
+    /* A watched binary starts: trace it before its runtime runs. */
+    bpf_map_delete_elem(&last_numgc, &pid);
+    bpf_map_delete_elem(&pending_stop, &pid);
+    if (bpf_map_update_elem(&procs, &pid, cfg, BPF_ANY) == 0) flags = GCP_EXEC_ADOPTED;
+  }
   /* A traced process that exec'd runs another program now: always say. */
-  if (!report_exec && !bpf_map_lookup_elem(&procs, &pid)) return 0;
-  return emit_mark(GCP_EV_EXEC, pid, 0, 0);
+  if (!report_exec && !flags && !bpf_map_lookup_elem(&procs, &pid)) return 0;
+  return emit_mark(GCP_EV_EXEC, pid, 0, flags ? pid : 0, flags, &exe);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -199,5 +222,5 @@ int BPF_PROG(on_exit, struct task_struct *p) {
   if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
   __u32 code = p->exit_code;
   bpf_map_delete_elem(&pending_stop, &pid);
-  return emit_mark(GCP_EV_EXIT, pid, code, pid);
+  return emit_mark(GCP_EV_EXIT, pid, code, pid, 0, 0);
 }

@@ -60,8 +60,8 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
   std::string dir = TempDir("ebpf");
   std::string script =
       prog + " -duration 3s -stdout-every 0 -truth " + dir + "/truth.json & p=$!; sleep 0.3; " +
-      GcpilotBin() + " watch --json --pid $p >" + dir +
-      "/w.jsonl; rc=$?; wait $p; bpftool prog show >" + dir + "/progs.txt; exit $rc";
+      GcpilotBin() + " watch --json --pid $p >" + dir + "/w.jsonl & w=$!; sleep 0.5; " +
+      SnapshotBpfIdsSh("$w", dir + "/ids.txt") + "wait $w; rc=$?; wait $p; exit $rc";
   CommandResult r = Sh(UnderEbpfLock(script));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find(" 0 events dropped"), std::string::npos) << r.err;
@@ -88,9 +88,9 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
   }
   EXPECT_EQ(seen.back()["gc"].get<uint64_t>(), total);
   EXPECT_GE(ComparePauses(seen, truth), 100);
-  // The uprobes went away with gcpilot.
-  std::string progs = ReadFile(dir + "/progs.txt");
-  EXPECT_EQ(progs.find("on_mprof_flush"), std::string::npos) << progs;
+  // The probes went away with gcpilot.
+  EXPECT_GT(CountBpfIds(dir + "/ids.txt"), 0u);
+  EXPECT_TRUE(LeftoverBpf(dir + "/ids.txt", "gcpilot").empty());
 
   // The stream reads back: same cycles.
   CommandResult rep = Sh(GcpilotBin() + " report --json " + Quote(dir + "/w.jsonl"));

@@ -4,7 +4,7 @@
 #ifndef GCPILOT_ABI_GC_CYCLE_EVENT_H_
 #define GCPILOT_ABI_GC_CYCLE_EVENT_H_
 
-#define GCP_ABI_VERSION 2
+#define GCP_ABI_VERSION 3
 #define GCP_PAUSE_RING 256 /* len(runtime.memstats.pause_ns) */
 #define GCP_MAX_SLOTS 24   /* runtime words read per GC cycle */
 #define GCP_REASON_LEN 32  /* bytes of a Go 1.19 stop reason string kept */
@@ -74,13 +74,24 @@ struct gcp_stop_event {
   char reason_str[GCP_REASON_LEN];
 };
 
+/* A binary whose new processes the exec probe starts tracing in the kernel
+ * (so even a process that lives a few ms is seen from its first cycle).
+ * dev is the kernel's encoding: major << 20 | minor. */
+struct gcp_inode_key {
+  gcp_u64 dev;
+  gcp_u64 ino;
+};
+
+#define GCP_EXEC_ADOPTED 1 /* gcp_mark_event.flags: procs entry made in BPF */
+
 /* Exec, exit, or a periodic GC about to start (forcegchelper). */
 struct gcp_mark_event {
   gcp_u32 type;
   gcp_u32 pid;
   gcp_u64 ktime_ns;
-  gcp_u32 exit_code; /* GCP_EV_EXIT: the task's exit_code (status << 8 | sig) */
-  gcp_u32 pad;
+  gcp_u32 exit_code;        /* GCP_EV_EXIT: the task's exit_code (status << 8 | sig) */
+  gcp_u32 flags;            /* GCP_EV_EXEC: GCP_EXEC_ADOPTED */
+  struct gcp_inode_key exe; /* GCP_EV_EXEC: the new executable */
   char comm[GCP_COMM_LEN];
 };
 

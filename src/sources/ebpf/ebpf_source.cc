@@ -67,7 +67,40 @@ StatusOr<std::unique_ptr<EbpfSource>> EbpfSource::Create(EbpfSourceOptions optio
   return src;
 }
 
+void EbpfSource::WatchBinary(const std::string& exe_path,
+                             const std::shared_ptr<const golang::GoBinary>& binary,
+                             const std::shared_ptr<const ProbePlan>& plan, bool keep) {
+  if (binary->pie()) {
+    if (keep) {
+      notice_(exe_path +
+              ": a PIE binary: its processes are found when they exec, so one that "
+              "lives less than a few ms may be missed");
+    }
+    return;
+  }
+  StatusOr<gcp_inode_key> key =
+      probe_->WatchBinary(exe_path, plan->sites, MakeProcConfig(*plan, 0), keep);
+  if (!key.ok()) {
+    notice_(exe_path + ": " + key.status().message());
+    return;
+  }
+  watched_[{key->dev, key->ino}] = Watched{binary, plan};
+}
+
 size_t EbpfSource::Start() {
+  for (const std::string& exe : options_.exes) {
+    StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(exe);
+    if (!bin.ok()) {
+      notice_("--exe " + exe + ": " + bin.status().message());
+      continue;
+    }
+    StatusOr<std::shared_ptr<const ProbePlan>> plan = PlanFor(*bin);
+    if (!plan.ok()) {
+      notice_("--exe " + exe + ": cannot trace: " + plan.status().message());
+      continue;
+    }
+    WatchBinary(exe, *bin, *plan, /*keep=*/true);
+  }
   for (pid_t pid : options_.pids) Consider(pid, /*explicit_pid=*/true);
   if (discover_) {
     const pid_t self = getpid();
@@ -108,9 +141,13 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
   }
   StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(id->exe_open);
   if (!bin.ok()) {
-    if (explicit_pid) {
-      notice_("pid " + std::to_string(pid) + " (" + id->comm +
-              "): not a Go program we can read: " + bin.status().message());
+    const bool denied = bin.status().code() == StatusCode::kPermissionDenied;
+    if (explicit_pid || denied) {
+      std::string why = denied ? "cannot read its executable: " + bin.status().message() +
+                                     " (another user's binary needs read permission on it, or "
+                                     "CAP_DAC_READ_SEARCH)"
+                               : "not a Go program we can read: " + bin.status().message();
+      notice_("pid " + std::to_string(pid) + " (" + id->comm + "): " + why);
       refused_[pid] = start_time;
     }
     return false;
@@ -167,10 +204,12 @@ Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
   traced_[pid] = t;
   ++stats_.processes_traced;
   if (!awaiting_exec) AnnounceProcess(pid);
+  // Later processes of this binary are then traced from their exec on.
+  if (discover_ && !awaiting_exec) WatchBinary(exe_open, binary, *plan, /*keep=*/false);
   return Status::Ok();
 }
 
-void EbpfSource::AnnounceProcess(pid_t pid) {
+void EbpfSource::AnnounceProcess(pid_t pid, const std::string& comm) {
   const Traced& t = traced_.at(pid);
   ProcessInfo info;
   info.go_version = t.binary->go_version();
@@ -180,6 +219,7 @@ void EbpfSource::AnnounceProcess(pid_t pid) {
     info.exe = id->exe_path;
     info.container = id->container;
   } else {
+    info.comm = comm;
     info.exe = t.binary->path();
   }
   proc::RuntimeGauges g = proc::ReadRuntimeGauges(pid, *t.binary);
@@ -232,7 +272,7 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       const pid_t pid = static_cast<pid_t>(e.pid);
       const int64_t ts = static_cast<int64_t>(e.ktime_ns);
       if (type == GCP_EV_EXEC) {
-        OnExec(pid);
+        OnExec(e);
       } else if (type == GCP_EV_EXIT) {
         OnExit(pid, e.exit_code, ts);
       } else if (auto it = traced_.find(pid); it != traced_.end()) {
@@ -246,7 +286,30 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
   ++stats_.bad_records;
 }
 
-void EbpfSource::OnExec(pid_t pid) {
+void EbpfSource::Adopt(pid_t pid, const gcp_mark_event& e) {
+  auto w = watched_.find({e.exe.dev, e.exe.ino});
+  if (w == watched_.end()) return;  // Unwatched since: the next check ends it.
+  const Watched& watched = w->second;
+  // Counts the pid as a user of the binary's probes; its map entry, made
+  // by the exec probe, stays as it is.
+  Status s = probe_->Adopt(pid, e.exe);
+  if (!s.ok()) {
+    notice_("pid " + std::to_string(pid) + ": cannot trace: " + s.message());
+    return;
+  }
+  Traced t;
+  t.key = ProcessKey{pid, next_generation_++};
+  t.plan = watched.plan;
+  t.binary = watched.binary;
+  t.start_time = proc::ReadStartTime(pid);
+  traced_[pid] = t;
+  ++stats_.processes_traced;
+  std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
+  AnnounceProcess(pid, comm);
+}
+
+void EbpfSource::OnExec(const gcp_mark_event& e) {
+  const pid_t pid = static_cast<pid_t>(e.pid);
   const bool named =
       std::find(options_.pids.begin(), options_.pids.end(), pid) != options_.pids.end();
   auto it = traced_.find(pid);
@@ -276,6 +339,10 @@ void EbpfSource::OnExec(pid_t pid) {
     if (t.awaiting_exec) return;  // An intermediate exec (e.g. a shell).
     // It runs another program now: this one's stream ends here.
     EndProcess(pid, ProcessExited{}, clock_.NowNs());
+  }
+  if (e.flags & GCP_EXEC_ADOPTED) {
+    Adopt(pid, e);
+    return;
   }
   if (discover_ || named) Consider(pid, named);
 }

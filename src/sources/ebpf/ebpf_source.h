@@ -90,9 +90,17 @@ class EbpfSource {
 
   EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice);
   void OnRecord(const void* data, size_t size);
-  // Emits ProcessSeen for a traced process.
-  void AnnounceProcess(pid_t pid);
-  void OnExec(pid_t pid);
+  // Emits ProcessSeen for a traced process (`comm` when /proc has no more
+  // to say: the process may be gone already).
+  void AnnounceProcess(pid_t pid, const std::string& comm = "");
+  void OnExec(const gcp_mark_event& e);
+  // A process the exec probe started tracing in the kernel (see
+  // GoRuntimeProbe::WatchBinary): take it over.
+  void Adopt(pid_t pid, const gcp_mark_event& e);
+  // Lets the exec probe trace new processes of this binary itself.
+  void WatchBinary(const std::string& exe_path,
+                   const std::shared_ptr<const golang::GoBinary>& binary,
+                   const std::shared_ptr<const ProbePlan>& plan, bool keep);
   void OnExit(pid_t pid, uint32_t exit_code, int64_t ts_ns);
   // Traces pid if it matches the options and is a traceable Go process.
   // `explicit_pid`: the user named it, so say why when it is not traced.
@@ -117,6 +125,11 @@ class EbpfSource {
   std::map<const golang::GoBinary*, std::pair<BinaryRef, std::shared_ptr<const ProbePlan>>> plans_;
   std::map<const golang::GoBinary*, std::pair<BinaryRef, std::string>> plan_errors_;
   std::set<std::pair<uint64_t, uint64_t>> exe_inodes_;  // --exe targets.
+  struct Watched {
+    BinaryRef binary;
+    std::shared_ptr<const ProbePlan> plan;
+  };
+  std::map<std::pair<uint64_t, uint64_t>, Watched> watched_;  // Kernel inode key.
   std::map<pid_t, Traced> traced_;
   uint32_t next_generation_ = 0;       // Unique per traced process.
   std::map<pid_t, uint64_t> refused_;  // pid -> start time, reported once.

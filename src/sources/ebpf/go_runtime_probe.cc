@@ -4,9 +4,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "gc_cycle.skel.h"
@@ -23,7 +26,26 @@ Status LibbpfError(int err, const std::string& what) {
   return Status::Unavailable(msg);
 }
 
+// uprobe_multi links (Linux 6.6+) attach with CAP_BPF + CAP_PERFMON alone;
+// perf-event uprobes are the fallback on older kernels.
+bool KernelHasUprobeMulti() {
+  struct utsname u;
+  if (uname(&u) != 0) return false;
+  int major = 0, minor = 0;
+  if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 6);
+}
+
 }  // namespace
+
+StatusOr<gcp_inode_key> GoRuntimeProbe::KernelInodeKey(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
+  gcp_inode_key key{};
+  key.dev = (static_cast<uint64_t>(major(st.st_dev)) << 20) | minor(st.st_dev);
+  key.ino = st.st_ino;
+  return key;
+}
 
 StatusOr<std::unique_ptr<GoRuntimeProbe>> GoRuntimeProbe::Create(bool report_exec,
                                                                  Handler handler) {
@@ -31,6 +53,14 @@ StatusOr<std::unique_ptr<GoRuntimeProbe>> GoRuntimeProbe::Create(bool report_exe
   p->skel_ = gc_cycle__open();
   if (!p->skel_) return LibbpfError(errno, "opening the BPF program");
   p->skel_->rodata->report_exec = report_exec ? 1 : 0;
+  p->multi_ = KernelHasUprobeMulti();
+  if (!p->multi_) {
+    for (bpf_program* prog :
+         {p->skel_->progs.on_mprof_flush, p->skel_->progs.on_stop_the_world,
+          p->skel_->progs.on_start_the_world_ret, p->skel_->progs.on_forcegc_start}) {
+      bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(0));
+    }
+  }
   int err = gc_cycle__load(p->skel_);
   if (err) return LibbpfError(err, "loading the BPF program");
   p->ring_ = ring_buffer__new(bpf_map__fd(p->skel_->maps.events), &GoRuntimeProbe::OnRecord,
@@ -58,29 +88,97 @@ int GoRuntimeProbe::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-Status GoRuntimeProbe::AttachAll(const std::string& exe_path, const ProbeSites& sites,
-                                 std::vector<bpf_link*>* links) {
-  auto attach = [&](bpf_program* prog, uint64_t offset, const char* what) -> Status {
-    bpf_link* link = bpf_program__attach_uprobe(prog, false, -1, exe_path.c_str(), offset);
-    if (!link) return LibbpfError(errno, std::string("attaching a uprobe at ") + what);
+Status GoRuntimeProbe::AttachUprobes(bpf_program* prog, const std::string& exe_path,
+                                     const std::vector<uint64_t>& offsets, const char* what,
+                                     std::vector<bpf_link*>* links) {
+  if (offsets.empty()) return Status::Ok();
+  if (multi_) {
+    std::vector<unsigned long> offs(offsets.begin(), offsets.end());
+    LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .offsets = offs.data(), .cnt = offs.size());
+    bpf_link* link = bpf_program__attach_uprobe_multi(prog, -1, exe_path.c_str(), nullptr, &opts);
+    if (!link) return LibbpfError(errno, std::string("attaching uprobes at ") + what);
     links->push_back(link);
     return Status::Ok();
-  };
-  GCPILOT_RETURN_IF_ERROR(
-      attach(skel_->progs.on_mprof_flush, sites.mprof_flush, "runtime.mProf_Flush"));
-  if (sites.stop_the_world) {
-    GCPILOT_RETURN_IF_ERROR(
-        attach(skel_->progs.on_stop_the_world, *sites.stop_the_world, "runtime.stopTheWorld"));
-    for (uint64_t ret : sites.start_the_world_rets) {
-      GCPILOT_RETURN_IF_ERROR(
-          attach(skel_->progs.on_start_the_world_ret, ret, "a RET of runtime.startTheWorld"));
-    }
   }
-  for (uint64_t call : sites.forcegc_calls) {
-    GCPILOT_RETURN_IF_ERROR(
-        attach(skel_->progs.on_forcegc_start, call, "runtime.forcegchelper's gcStart call"));
+  for (uint64_t offset : offsets) {
+    bpf_link* link = bpf_program__attach_uprobe(prog, false, -1, exe_path.c_str(), offset);
+    if (!link) {
+      Status s = LibbpfError(errno, std::string("attaching a uprobe at ") + what);
+      if (s.code() == StatusCode::kPermissionDenied) {
+        return Status::PermissionDenied(s.message() +
+                                        "; before Linux 6.6 uprobes also need CAP_SYS_ADMIN");
+      }
+      return s;
+    }
+    links->push_back(link);
   }
   return Status::Ok();
+}
+
+Status GoRuntimeProbe::AttachAll(const std::string& exe_path, const ProbeSites& sites,
+                                 std::vector<bpf_link*>* links) {
+  GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_mprof_flush, exe_path, {sites.mprof_flush},
+                                        "runtime.mProf_Flush", links));
+  if (sites.stop_the_world) {
+    GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_stop_the_world, exe_path,
+                                          {*sites.stop_the_world}, "runtime.stopTheWorld", links));
+    GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_start_the_world_ret, exe_path,
+                                          sites.start_the_world_rets,
+                                          "the RETs of runtime.startTheWorld", links));
+  }
+  return AttachUprobes(skel_->progs.on_forcegc_start, exe_path, sites.forcegc_calls,
+                       "runtime.forcegchelper's gcStart call", links);
+}
+
+StatusOr<gcp_inode_key> GoRuntimeProbe::WatchBinary(const std::string& exe_path,
+                                                    const ProbeSites& sites,
+                                                    const gcp_proc_config& config, bool keep) {
+  StatusOr<gcp_inode_key> kkey = KernelInodeKey(exe_path);
+  if (!kkey.ok()) return kkey.status();
+  struct stat st;
+  if (stat(exe_path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + exe_path);
+  InodeKey key{st.st_dev, st.st_ino};
+  Attachment& a = binaries_[key];
+  if (a.links.empty()) {
+    Status s = AttachAll(exe_path, sites, &a.links);
+    if (!s.ok()) {
+      for (bpf_link* l : a.links) bpf_link__destroy(l);
+      binaries_.erase(key);
+      return s;
+    }
+  }
+  a.keep = a.keep || keep;
+  if (!a.watched) {
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.bin_configs), &*kkey, &config, BPF_ANY) != 0) {
+      int err = errno;
+      ReleaseIfUnused(binaries_.find(key));
+      return LibbpfError(err, "adding the binary to the exec filter");
+    }
+    a.watched = true;
+    a.kernel_key = *kkey;
+  }
+  return *kkey;
+}
+
+Status GoRuntimeProbe::Adopt(pid_t pid, const gcp_inode_key& exe) {
+  if (pids_.count(pid)) return Status::Ok();
+  for (auto& [key, a] : binaries_) {
+    if (a.watched && a.kernel_key.dev == exe.dev && a.kernel_key.ino == exe.ino) {
+      ++a.users;
+      pids_[pid] = key;
+      return Status::Ok();
+    }
+  }
+  return Status::NotFound("binary no longer watched");
+}
+
+void GoRuntimeProbe::ReleaseIfUnused(std::map<InodeKey, Attachment>::iterator it) {
+  if (it == binaries_.end() || it->second.users > 0 || it->second.keep) return;
+  if (it->second.watched) {
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.bin_configs), &it->second.kernel_key);
+  }
+  for (bpf_link* l : it->second.links) bpf_link__destroy(l);
+  binaries_.erase(it);
 }
 
 Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const ProbeSites& sites,
@@ -99,15 +197,17 @@ Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const Probe
     }
   }
   __u32 k = static_cast<__u32>(pid);
-  // A fresh start for this pid (a reused pid must not inherit old state).
-  bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
-  bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
+  // A fresh start for this pid (a reused pid must not inherit old state),
+  // unless the exec probe already started tracing it.
+  gcp_proc_config current;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.procs), &k, &current) != 0 ||
+      std::memcmp(&current, &config, sizeof(config)) != 0) {
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
+    bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
+  }
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &k, &config, BPF_ANY) != 0) {
     int err = errno;
-    if (a.users == 0) {
-      for (bpf_link* l : a.links) bpf_link__destroy(l);
-      binaries_.erase(key);
-    }
+    ReleaseIfUnused(binaries_.find(key));
     return LibbpfError(err, "adding pid to the BPF filter");
   }
   ++a.users;
@@ -127,9 +227,9 @@ Status GoRuntimeProbe::Untrace(pid_t pid) {
     untraced_drops_ += d;
   }
   auto b = binaries_.find(it->second);
-  if (b != binaries_.end() && --b->second.users <= 0) {
-    for (bpf_link* l : b->second.links) bpf_link__destroy(l);
-    binaries_.erase(b);
+  if (b != binaries_.end()) {
+    --b->second.users;
+    ReleaseIfUnused(b);
   }
   pids_.erase(it);
   return Status::Ok();

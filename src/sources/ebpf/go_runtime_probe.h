@@ -28,6 +28,7 @@
 struct gc_cycle;
 struct ring_buffer;
 struct bpf_link;
+struct bpf_program;
 
 namespace gcpilot::ebpf {
 
@@ -46,8 +47,25 @@ class GoRuntimeProbe {
   // then adds pid with `config` to the filter. Idempotent per pid.
   Status Trace(pid_t pid, const std::string& exe_path, const ProbeSites& sites,
                const gcp_proc_config& config);
-  // Stops tracing `pid`; detaches from its binary when no pid uses it.
+  // Stops tracing `pid`; detaches from its binary when no pid uses it and
+  // the binary is not watched with `keep`.
   Status Untrace(pid_t pid);
+  // Makes the exec probe trace every new process of the (non-PIE) binary at
+  // `exe_path` from its exec on, in the kernel, with `config`; attaches the
+  // binary's probes if needed. With `keep` they stay while gcpilot runs
+  // (--exe); otherwise they go with the binary's last traced process.
+  // Returns the binary's key as exec records carry it.
+  StatusOr<gcp_inode_key> WatchBinary(const std::string& exe_path, const ProbeSites& sites,
+                                      const gcp_proc_config& config, bool keep);
+  // Counts `pid`, which the exec probe started tracing as a new process of
+  // the watched binary `exe`, as traced (as Trace() would).
+  Status Adopt(pid_t pid, const gcp_inode_key& exe);
+  // The key exec records use for the file at `path`.
+  static StatusOr<gcp_inode_key> KernelInodeKey(const std::string& path);
+  // True when probes attach as one uprobe_multi link per program and
+  // binary (kernel 6.6+: needs only CAP_BPF + CAP_PERFMON), false for
+  // perf-event uprobes (older kernels; also needs CAP_SYS_ADMIN).
+  bool multi_uprobes() const { return multi_; }
   bool Traced(pid_t pid) const { return pids_.count(pid) > 0; }
 
   // Waits up to timeout_ms for records and delivers them. Returns the
@@ -65,11 +83,18 @@ class GoRuntimeProbe {
   static int OnRecord(void* ctx, void* data, size_t size);
   Status AttachAll(const std::string& exe_path, const ProbeSites& sites,
                    std::vector<bpf_link*>* links);
+  Status AttachUprobes(bpf_program* prog, const std::string& exe_path,
+                       const std::vector<uint64_t>& offsets, const char* what,
+                       std::vector<bpf_link*>* links);
 
   struct Attachment {
     std::vector<bpf_link*> links;
     int users = 0;
+    bool keep = false;
+    bool watched = false;  // Has a bin_configs entry.
+    gcp_inode_key kernel_key{};
   };
+  void ReleaseIfUnused(std::map<std::pair<uint64_t, uint64_t>, Attachment>::iterator it);
   using InodeKey = std::pair<uint64_t, uint64_t>;  // (dev, ino)
 
   Handler handler_;
@@ -80,6 +105,7 @@ class GoRuntimeProbe {
   std::map<InodeKey, Attachment> binaries_;
   std::map<pid_t, InodeKey> pids_;
   uint64_t untraced_drops_ = 0;  // Drops of pids no longer traced.
+  bool multi_ = false;
 };
 
 }  // namespace gcpilot::ebpf
