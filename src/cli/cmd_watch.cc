@@ -89,6 +89,15 @@ int WatchCommand(const WatchOptions& options) {
     if (now < next_refresh) continue;
     next_refresh = now + interval_ns;
     std::vector<WatchRow> rows = model.Rows(now);
+    for (WatchRow& r : rows) {
+      if (r.exited) continue;
+      std::optional<proc::RuntimeGauges> g = (*source)->Gauges(r.pid);
+      if (!g) continue;
+      r.gogc = g->gogc;
+      r.memory_limit = g->memory_limit;
+      r.heap_now_bytes = g->heap_live_bytes;
+      r.drops = (*source)->drops(r.pid);
+    }
     if (options.json) {
       for (const WatchRow& r : rows)
         std::fprintf(out, "%s\n", WatchRowToJson(r, now).dump().c_str());

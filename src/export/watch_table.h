@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct WatchRow {
   uint64_t total_stops = 0;   // Non-GC stops since then.
   uint64_t drops = 0;         // Records lost for this process.
   bool exited = false;
+  // Read from the process's memory at this refresh (absent when unknown).
+  std::optional<int32_t> gogc;          // -1: off.
+  std::optional<int64_t> memory_limit;  // Bytes; INT64_MAX: none.
+  std::optional<uint64_t> heap_now_bytes;
 };
 
 // The table, with a header line; `title` goes first (e.g. the time and the

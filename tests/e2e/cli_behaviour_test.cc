@@ -106,7 +106,7 @@ TEST(Report, ReplaysARecordedEventStreamToTheSameResult) {
   std::string v = Latest();
   ASSERT_FALSE(v.empty());
   std::string dir = TempDir("replay");
-  CommandResult r = Sh(GcpilotBin() + " run --interval 0 --record " + dir +
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace --interval 0 --record " + dir +
                        "/ev.jsonl --json-out " + dir + "/run.jsonl -- " +
                        TestProg(v, "periodicgc") + " -duration 1s -interval 50ms -stdout-every 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -145,7 +145,7 @@ TEST(Report, CorruptRecordedLinesAreReportedNotFatal) {
 }
 
 TEST(Run, MissingProgramExits127) {
-  CommandResult r = Sh(GcpilotBin() + " run -- /nonexistent/svc");
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace -- /nonexistent/svc");
   EXPECT_EQ(r.exit_code, 127);
   EXPECT_NE(r.err.find("cannot run '/nonexistent/svc'"), std::string::npos) << r.err;
 }
@@ -153,21 +153,22 @@ TEST(Run, MissingProgramExits127) {
 TEST(Run, NotExecutableExits126) {
   std::string dir = TempDir("noexec");
   WriteFile(dir + "/svc", "data");
-  CommandResult r = Sh(GcpilotBin() + " run -- " + dir + "/svc");
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace -- " + dir + "/svc");
   EXPECT_EQ(r.exit_code, 126) << r.err;
 }
 
 TEST(Run, PassesTheExitCodeThrough) {
   std::string v = Latest();
   ASSERT_FALSE(v.empty()) << "no Go test programs built";
-  CommandResult r = Sh(GcpilotBin() + " run --interval 0 -- " + TestProg(v, "steady") +
-                       " -duration 500ms -exit-code 7 -stdout-every 0");
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace --interval 0 -- " +
+                       TestProg(v, "steady") + " -duration 500ms -exit-code 7 -stdout-every 0");
   EXPECT_EQ(r.exit_code, 7) << r.err;
   EXPECT_NE(r.err.find("exited with code 7"), std::string::npos) << r.err;
 }
 
 TEST(Run, KilledChildGives128PlusSignal) {
-  CommandResult r = Sh(GcpilotBin() + " run --interval 0 -- /bin/sh -c 'kill -KILL $$'");
+  CommandResult r =
+      Sh(GcpilotBin() + " run --source=gctrace --interval 0 -- /bin/sh -c 'kill -KILL $$'");
   EXPECT_EQ(r.exit_code, 128 + 9) << r.err;
   EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
 }
@@ -178,8 +179,8 @@ TEST(Run, ForwardsSigtermToTheChild) {
   std::string dir = TempDir("sig");
   // The test program exits with code 3 and writes its truth when it gets
   // SIGTERM; gcpilot must forward the signal and return that code.
-  CommandResult r = Sh(GcpilotBin() + " run --interval 0 -- " + TestProg(v, "steady") +
-                       " -duration 0 -stdout-every 0 -truth " + dir +
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace --interval 0 -- " +
+                       TestProg(v, "steady") + " -duration 0 -stdout-every 0 -truth " + dir +
                        "/truth.json & pid=$!; sleep 1.5; kill -TERM $pid; wait $pid");
   EXPECT_EQ(r.exit_code, 3) << r.err;
   json truth = ReadJson(dir + "/truth.json");
@@ -188,7 +189,7 @@ TEST(Run, ForwardsSigtermToTheChild) {
 
 TEST(Run, KeepsExistingGodebugAndAddsTrace) {
   CommandResult r = Sh("GODEBUG=madvdontneed=1,gctrace=2 " + GcpilotBin() +
-                       " run --interval 0 -- /bin/sh -c 'echo $GODEBUG'");
+                       " run --source=gctrace --interval 0 -- /bin/sh -c 'echo $GODEBUG'");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "madvdontneed=1,gctrace=1,gcpacertrace=1\n");
 }
@@ -196,8 +197,8 @@ TEST(Run, KeepsExistingGodebugAndAddsTrace) {
 TEST(Run, PassesProgramOutputAndHidesTrace) {
   std::string v = Latest();
   ASSERT_FALSE(v.empty());
-  CommandResult r = Sh(GcpilotBin() + " run --interval 0 -- " + TestProg(v, "storm") +
-                       " -duration 1s -stdout-every 200ms");
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace --interval 0 -- " +
+                       TestProg(v, "storm") + " -duration 1s -stdout-every 200ms");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("storm: t="), std::string::npos) << r.out;  // stdout untouched
   EXPECT_EQ(r.out.find("gc 1 @"), std::string::npos);
@@ -206,16 +207,16 @@ TEST(Run, PassesProgramOutputAndHidesTrace) {
   EXPECT_EQ(r.err.find("pacer: "), std::string::npos);
   EXPECT_NE(r.err.find("STW pause"), std::string::npos) << r.err;  // the final report
 
-  CommandResult k = Sh(GcpilotBin() + " run --keep-trace --interval 0 -- " + TestProg(v, "storm") +
-                       " -duration 1s -stdout-every 0");
+  CommandResult k = Sh(GcpilotBin() + " run --source=gctrace --keep-trace --interval 0 -- " +
+                       TestProg(v, "storm") + " -duration 1s -stdout-every 0");
   EXPECT_NE(k.err.find("gc 1 @"), std::string::npos);
 }
 
 TEST(Run, PrintsALiveSummaryEverySecond) {
   std::string v = Latest();
   ASSERT_FALSE(v.empty());
-  CommandResult r =
-      Sh(GcpilotBin() + " run -- " + TestProg(v, "storm") + " -duration 3500ms -stdout-every 0");
+  CommandResult r = Sh(GcpilotBin() + " run --source=gctrace -- " + TestProg(v, "storm") +
+                       " -duration 3500ms -stdout-every 0");
   EXPECT_EQ(r.exit_code, 0);
   size_t live = 0, pos = 0;
   while ((pos = r.err.find("gcpilot [", pos)) != std::string::npos) {

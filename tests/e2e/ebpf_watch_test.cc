@@ -6,8 +6,10 @@
 //    nanosecond, phases / heap / CPU filled in, no record dropped, and no
 //    probe left behind on exit; `gcpilot report` reads that stream back to
 //    the same cycles;
-//  - `gcpilot run --source=ebpf` sees every cycle from the first one, with
-//    exact pauses, and says in the report that eBPF was the source;
+//  - `gcpilot run` (source auto: eBPF as root) sees every cycle from the
+//    first one, with exact pauses, and says in the report that eBPF was the
+//    source; for a program that is not Go it falls back to gctrace, saying
+//    why, while --source=ebpf refuses;
 //  - `gcpilot watch` (every Go process) finds a program started after it and
 //    shows it in the table.
 // Needs root (CAP_BPF + CAP_PERFMON): fails under CI=true without it,
@@ -106,9 +108,9 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
 TEST_P(EbpfWatchTest, RunWithEbpfSeesEveryCycleFromTheFirst) {
   std::string prog = TestProg(GetParam(), "storm");
   std::string dir = TempDir("ebpf-run");
-  CommandResult r = Sh(UnderEbpfLock(
-      GcpilotBin() + " run --source=ebpf --interval 0 --json-out " + dir + "/run.jsonl -- " + prog +
-      " -duration 1s -stdout-every 0 -truth " + dir + "/truth.json"));
+  CommandResult r =
+      Sh(UnderEbpfLock(GcpilotBin() + " run --interval 0 --json-out " + dir + "/run.jsonl -- " +
+                       prog + " -duration 1s -stdout-every 0 -truth " + dir + "/truth.json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("eBPF probes on the Go runtime"), std::string::npos) << r.err;
   // Zero intrusion: the program's stderr carries no trace.
@@ -148,6 +150,16 @@ TEST(EbpfWatchErrors, NonGoPidIsRefusedWithAReason) {
                                      " watch --pid $p --duration 1; rc=$?; kill $p; exit $rc"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not a Go program"), std::string::npos) << r.err;
+}
+
+TEST(EbpfWatchErrors, RunFallsBackToGctraceOnlyInAutoMode) {
+  GCPILOT_EBPF_REQUIRE_ROOT();
+  CommandResult a = Sh(GcpilotBin() + " run --interval 0 -- /bin/sh -c 'exit 3'");
+  EXPECT_EQ(a.exit_code, 3);
+  EXPECT_NE(a.err.find("using the GC trace"), std::string::npos) << a.err;
+  CommandResult e = Sh(GcpilotBin() + " run --source=ebpf --interval 0 -- /bin/sh -c 'exit 3'");
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("Go build info"), std::string::npos) << e.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfWatchTest,

@@ -67,9 +67,10 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
   ASSERT_EQ(Sh("test -x " + Quote(prog)).exit_code, 0)
       << prog << " was not built: is golang-" << c.go << "-go installed (scripts/setup.sh)?";
   std::string dir = TempDir("truth");
-  std::string cmd = GcpilotBin() + " run --keep-trace --interval 0 --json-out " + dir +
-                    "/cycles.jsonl --report-out " + dir + "/report.txt -- " + prog + " " + c.args +
-                    " -stdout-every 0 -truth " + dir + "/truth.json 2>" + dir + "/stderr.log";
+  std::string cmd = GcpilotBin() + " run --source=gctrace --keep-trace --interval 0 --json-out " +
+                    dir + "/cycles.jsonl --report-out " + dir + "/report.txt -- " + prog + " " +
+                    c.args + " -stdout-every 0 -truth " + dir + "/truth.json 2>" + dir +
+                    "/stderr.log";
   CommandResult run = Sh(cmd);
   ASSERT_EQ(run.exit_code, 0) << cmd << "\n" << ReadFile(dir + "/stderr.log");
   json truth = ReadJson(dir + "/truth.json");

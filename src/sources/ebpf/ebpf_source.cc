@@ -415,6 +415,12 @@ void EbpfSource::Stop() {
   for (pid_t pid : pids) EndProcess(pid, std::nullopt, 0);
 }
 
+std::optional<proc::RuntimeGauges> EbpfSource::Gauges(pid_t pid) const {
+  auto it = traced_.find(pid);
+  if (it == traced_.end() || it->second.awaiting_exec) return std::nullopt;
+  return proc::ReadRuntimeGauges(pid, *it->second.binary, /*want_heap_live=*/true);
+}
+
 EbpfSourceStats EbpfSource::stats() const {
   EbpfSourceStats s = stats_;
   s.drops = probe_->total_drops();

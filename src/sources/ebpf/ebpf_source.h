@@ -29,6 +29,7 @@
 #include "model/events.h"
 #include "sources/ebpf/go_runtime_probe.h"
 #include "sources/ebpf/probe_plan.h"
+#include "sources/proc/runtime_gauges.h"
 
 namespace gcpilot::ebpf {
 
@@ -75,7 +76,13 @@ class EbpfSource {
   void Stop();
 
   EbpfSourceStats stats() const;
+  // GOMAXPROCS, GOGC, GOMEMLIMIT and the heap in use now, read from a traced
+  // process's memory (process_vm_readv: no probe, no stop); nullopt when
+  // `pid` is not traced.
+  std::optional<proc::RuntimeGauges> Gauges(pid_t pid) const;
   size_t traced() const { return traced_.size(); }
+  // Records lost for `pid` (ring buffer full).
+  uint64_t drops(pid_t pid) const { return probe_->drops(pid); }
   size_t attached_binaries() const { return probe_->attached_binaries(); }
   size_t uprobe_links() const { return probe_->uprobe_links(); }
 

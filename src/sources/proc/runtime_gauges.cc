@@ -4,42 +4,14 @@
 #include <sys/uio.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <type_traits>
 #include <utility>
 
 #include "golang/runtime_layout.h"
+#include "sources/proc/load_bias.h"
 
 namespace gcpilot::proc {
 namespace {
-
-// For a PIE binary, the difference between where the executable's first
-// mapping landed and its link address (0 for the usual non-PIE Go binary).
-StatusOr<uint64_t> LoadBias(pid_t pid, const golang::GoBinary& binary) {
-  if (!binary.pie()) return uint64_t{0};
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-  if (!maps) return Status::NotFound("process " + std::to_string(pid) + " is gone");
-  std::string line;
-  while (std::getline(maps, line)) {
-    // start-end perms offset dev inode path
-    std::istringstream ss(line);
-    std::string range, perms, offset, dev, inode, path;
-    ss >> range >> perms >> offset >> dev >> inode >> path;
-    if (offset != "00000000" || path.empty() || path[0] != '/') continue;
-    if (std::stoull(inode) == 0) continue;
-    // The first file-backed mapping at offset 0: assume it is the executable
-    // when its path matches what /proc/PID/exe points to.
-    char exe[4096];
-    ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), exe, sizeof(exe) - 1);
-    if (n <= 0 || path != std::string(exe, static_cast<size_t>(n))) continue;
-    // The mapping of file offset 0 lands at LinkBase() + bias (internally
-    // linked Go PIEs link at 0x400000, not 0).
-    uint64_t start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
-    return start - binary.elf().LinkBase().value_or(0);
-  }
-  return Status::NotFound("executable mapping of process " + std::to_string(pid) + " not found");
-}
 
 void Note(RuntimeGauges& g, const std::string& why) {
   if (g.unavailable_reason.empty()) g.unavailable_reason = why;
@@ -56,7 +28,7 @@ Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size) {
   return Status::Ok();
 }
 
-RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
+RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary, bool want_heap_live) {
   RuntimeGauges g;
   StatusOr<golang::RuntimeLayout> layout = golang::ResolveRuntimeLayout(binary);
   if (!layout.ok()) {
@@ -89,6 +61,7 @@ RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary) {
   read(golang::RuntimeField::kGomaxprocs, g.gomaxprocs);
   read(golang::RuntimeField::kGcControllerGcPercent, g.gogc);
   read(golang::RuntimeField::kGcControllerMemoryLimit, g.memory_limit);
+  if (want_heap_live) read(golang::RuntimeField::kGcControllerHeapLive, g.heap_live_bytes);
   return g;
 }
 

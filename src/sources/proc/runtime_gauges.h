@@ -23,12 +23,16 @@ struct RuntimeGauges {
   std::optional<int32_t> gomaxprocs;
   std::optional<int32_t> gogc;          // -1 = off.
   std::optional<int64_t> memory_limit;  // Bytes; INT64_MAX = no limit.
-  std::string unavailable_reason;       // Why some gauge could not be read.
+  // gcController.heapLive: heap in use now, as the pacer counts it (only
+  // read when asked).
+  std::optional<uint64_t> heap_live_bytes;
+  std::string unavailable_reason;  // Why some gauge could not be read.
 };
 
 // Reads the gauges of `pid`, whose executable is `binary`. Never fails as a
 // whole: each gauge that cannot be read is left empty and the reason noted.
-RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary);
+RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary,
+                                bool want_heap_live = false);
 
 // Reads `size` bytes at `address` of `pid` (process_vm_readv).
 Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size);
