@@ -117,6 +117,12 @@ int WatchCommand(const WatchOptions& options) {
                static_cast<unsigned long long>(st.stops), static_cast<unsigned long long>(st.drops),
                static_cast<unsigned long long>(st.processes_traced),
                static_cast<unsigned long long>(st.refused));
+  if (st.unreadable > 0) {
+    std::fprintf(stderr,
+                 "gcpilot watch: %llu process(es) whose executable could not be read were "
+                 "skipped (permission: CAP_SYS_PTRACE, or a sandbox)\n",
+                 static_cast<unsigned long long>(st.unreadable));
+  }
   return rc;
 }
 

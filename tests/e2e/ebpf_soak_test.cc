@@ -1,7 +1,7 @@
 // "Never hurt the target", on every installed Go version: `soak` (deep,
 // moving goroutine stacks, goroutine churn, LockOSThread and Gosched thread
 // hopping, frequent GC) runs once unwatched for GCPILOT_SOAK_SECONDS (default
-// 5 s per version), which fixes how many rounds it does, then the same rounds
+// 15 s per version), which fixes how many rounds it does, then the same rounds
 // again while two watchers trace it: `gcpilot watch --pid N --json` and
 // `gcpilot watch --json` (every Go process, started before soak so it finds
 // soak through its exec). The watched run must exit 0, print exactly the same
@@ -31,7 +31,7 @@ using nlohmann::json;
 int SoakSeconds() {
   const char* s = std::getenv("GCPILOT_SOAK_SECONDS");
   int n = s ? std::atoi(s) : 0;
-  return n > 0 ? n : 4;
+  return n > 0 ? n : 15;
 }
 
 class EbpfSoakTest : public testing::TestWithParam<std::string> {

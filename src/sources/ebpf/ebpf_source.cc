@@ -133,10 +133,12 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
   if (!id.ok()) {
     // Kernel threads and processes gone in the meantime are not news, but
     // an unreadable executable is.
-    if (explicit_pid || id.status().code() == StatusCode::kPermissionDenied) {
+    if (explicit_pid) {
       notice_("pid " + std::to_string(pid) + ": " + id.status().message());
-      refused_[pid] = start_time;
+    } else if (id.status().code() == StatusCode::kPermissionDenied) {
+      ++stats_.unreadable;  // Counted, said once at the end.
     }
+    refused_[pid] = start_time;
     return false;
   }
   StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(id->exe_open);
@@ -383,9 +385,6 @@ void EbpfSource::CheckLiveness() {
     EndProcess(pid, ProcessExited{}, now);
     Consider(pid, false);
   }
-  for (auto it = refused_.begin(); it != refused_.end();) {
-    it = proc::ReadStartTime(it->first) != it->second ? refused_.erase(it) : std::next(it);
-  }
 }
 
 Status EbpfSource::Poll(int timeout_ms) {
@@ -400,6 +399,9 @@ Status EbpfSource::Poll(int timeout_ms) {
     // Exec records can be lost when the ring is full: a slow rescan
     // catches what they missed.
     last_rescan_ns_ = now;
+    for (auto it = refused_.begin(); it != refused_.end();) {
+      it = proc::ReadStartTime(it->first) != it->second ? refused_.erase(it) : std::next(it);
+    }
     const pid_t self = getpid();
     for (pid_t pid : proc::ListPids()) {
       if (pid != self) Consider(pid, false);

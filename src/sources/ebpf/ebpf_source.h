@@ -45,6 +45,7 @@ struct EbpfSourceStats {
   uint64_t stops = 0;             // Non-GC stops of the world.
   uint64_t processes_traced = 0;  // Ever.
   uint64_t refused = 0;           // Go processes that could not be traced.
+  uint64_t unreadable = 0;        // Processes whose executable could not be read.
   uint64_t drops = 0;             // Records lost (ring buffer full).
   uint64_t bad_records = 0;       // Records too short or of unknown type.
 };
