@@ -488,7 +488,7 @@ def run_fifty(args):
     dead = [p.pid for p in procs if p.poll() is not None]
     if dead:
         raise RuntimeError(f"{len(dead)} of the {args.fifty_count} test processes exited")
-    argv = [args.gcpilot, "watch"]
+    argv = [args.gcpilot, "watch", "--json"]
     for p in procs:
         argv += ["--pid", str(p.pid)]
     out_path = os.path.join(args.workdir, "gcpilot-50.out")
@@ -519,7 +519,7 @@ def run_fifty(args):
     for p in procs:
         stop(p)
     with open(out_path) as f:
-        cycles = sum(1 for line in f if '"ebpf_gc_cycle"' in line)
+        cycles = sum(1 for line in f if '"type":"gc_cycle"' in line)
     return {
         "processes": args.fifty_count,
         "attach_s": t_attach - t0,

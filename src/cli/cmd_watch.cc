@@ -117,6 +117,13 @@ int WatchCommand(const WatchOptions& options) {
                static_cast<unsigned long long>(st.stops), static_cast<unsigned long long>(st.drops),
                static_cast<unsigned long long>(st.processes_traced),
                static_cast<unsigned long long>(st.refused));
+  if (st.unattributed > 0 || st.bad_records > 0) {
+    std::fprintf(stderr,
+                 "gcpilot watch: %llu record(s) of processes no longer traced and %llu malformed "
+                 "record(s) were not used\n",
+                 static_cast<unsigned long long>(st.unattributed),
+                 static_cast<unsigned long long>(st.bad_records));
+  }
   if (st.unreadable > 0) {
     std::fprintf(stderr,
                  "gcpilot watch: %llu process(es) whose executable could not be read were "

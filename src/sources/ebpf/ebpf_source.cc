@@ -248,7 +248,12 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       gcp_cycle_event e;
       std::memcpy(&e, data, sizeof(e));
       auto it = traced_.find(static_cast<pid_t>(e.pid));
-      if (it == traced_.end()) return;  // Untraced since.
+      if (it == traced_.end()) {
+        // Untraced since, or adopted by the exec probe while its exec
+        // record was lost (counted as a drop): counted, not silent.
+        ++stats_.unattributed;
+        return;
+      }
       GcCycle c = DecodeCycle(*it->second.plan, e);
       ++stats_.cycles;
       emit_(Event{c.end_ns(), it->second.key, EventSource::kEbpf, GcCycleObserved{c}});
@@ -259,7 +264,10 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       gcp_stop_event e;
       std::memcpy(&e, data, sizeof(e));
       auto it = traced_.find(static_cast<pid_t>(e.pid));
-      if (it == traced_.end()) return;
+      if (it == traced_.end()) {
+        ++stats_.unattributed;
+        return;
+      }
       StwPause p = DecodeStop(*it->second.plan, e);
       ++stats_.stops;
       emit_(Event{p.start_ns + p.duration_ns, it->second.key, EventSource::kEbpf, StwObserved{p}});

@@ -48,6 +48,7 @@ struct EbpfSourceStats {
   uint64_t unreadable = 0;        // Processes whose executable could not be read.
   uint64_t drops = 0;             // Records lost (ring buffer full).
   uint64_t bad_records = 0;       // Records too short or of unknown type.
+  uint64_t unattributed = 0;      // Records of a process no longer (or not yet) known.
 };
 
 class EbpfSource {
