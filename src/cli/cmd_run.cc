@@ -175,12 +175,7 @@ int RunWithGctrace(const RunOptions& options) {
       std::fprintf(stderr, "gcpilot: poll: %s\n", std::strerror(errno));
       break;
     }
-    if (fds[0].revents & POLLIN) {
-      while (auto sig = signals->Read()) {
-        if (sig->signal == SIGCHLD) continue;
-        if (!sig->from_terminal) child->Signal(sig->signal);
-      }
-    }
+    if (fds[0].revents & POLLIN) signals->ForwardPending([&](int sig) { child->Signal(sig); });
     if (!exit) {
       if (auto e = child->TryWait()) {
         exit = *e;

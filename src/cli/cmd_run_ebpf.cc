@@ -90,10 +90,7 @@ int RunWithEbpf(const RunOptions& options, std::unique_ptr<EbpfRun> run) {
       std::fprintf(stderr, "gcpilot: %s\n", s.message().c_str());
       break;
     }
-    while (auto sig = signals->Read()) {
-      if (sig->signal == SIGCHLD) continue;
-      if (!sig->from_terminal) child->Signal(sig->signal);
-    }
+    signals->ForwardPending([&](int sig) { child->Signal(sig); });
     if (!exit) {
       if (auto e = child->TryWait()) {
         exit = *e;

@@ -45,4 +45,11 @@ std::optional<SignalForwarder::Received> SignalForwarder::Read() {
   return r;
 }
 
+void SignalForwarder::ForwardPending(const std::function<void(int)>& send) {
+  while (std::optional<Received> sig = Read()) {
+    if (sig->signal == SIGCHLD || sig->from_terminal) continue;
+    send(sig->signal);
+  }
+}
+
 }  // namespace gcpilot::cli

@@ -11,6 +11,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <optional>
 
 #include "core/status.h"
@@ -33,6 +34,10 @@ class SignalForwarder {
   };
   // Reads one pending signal, if any (the fd is non-blocking).
   std::optional<Received> Read();
+  // Reads every pending signal and sends it on with `send`, except SIGCHLD
+  // and signals the terminal sent (they reached the child's process group
+  // directly).
+  void ForwardPending(const std::function<void(int)>& send);
 
  private:
   SignalForwarder() = default;

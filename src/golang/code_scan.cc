@@ -6,41 +6,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "golang/disassembler.h"
+
 namespace gcpilot::golang {
 namespace {
 
 constexpr size_t kMaxFunctionBytes = 1 << 20;  // Bounds hostile function sizes.
-
-// RAII for a capstone handle in detail mode and one instruction buffer.
-class DetailDisassembler {
- public:
-  ~DetailDisassembler() {
-    if (insn_ != nullptr) cs_free(insn_, 1);
-    if (open_) cs_close(&handle_);
-  }
-  Status Open() {
-    const cs_err err = cs_open(CS_ARCH_X86, CS_MODE_64, &handle_);
-    if (err != CS_ERR_OK) return Status::Internal(std::string("capstone: ") + cs_strerror(err));
-    open_ = true;
-    if (cs_option(handle_, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
-      return Status::Internal("capstone: cannot enable instruction details");
-    }
-    insn_ = cs_malloc(handle_);
-    if (insn_ == nullptr) return Status::Internal("capstone: out of memory");
-    return Status::Ok();
-  }
-  csh handle() const { return handle_; }
-  cs_insn* insn() const { return insn_; }
-
- private:
-  csh handle_ = 0;
-  bool open_ = false;
-  cs_insn* insn_ = nullptr;
-};
-
-bool IsPadding(ByteSpan rest) {
-  return std::all_of(rest.begin(), rest.end(), [](uint8_t b) { return b == 0xcc || b == 0x00; });
-}
 
 void Describe(const cs_insn& insn, DecodedInstruction& out) {
   const cs_x86& x86 = insn.detail->x86;
@@ -68,8 +39,8 @@ StatusOr<std::vector<DecodedInstruction>> DecodeCode(ByteSpan code, uint64_t add
     return Status::InvalidArgument(std::string(name) + ": function too large to decode (" +
                                    std::to_string(code.size()) + " bytes)");
   }
-  DetailDisassembler dis;
-  GCPILOT_RETURN_IF_ERROR(dis.Open());
+  Disassembler dis;
+  GCPILOT_RETURN_IF_ERROR(dis.Open(/*details=*/true));
   std::vector<DecodedInstruction> out;
   const uint8_t* cursor = code.data();
   size_t remaining = code.size();

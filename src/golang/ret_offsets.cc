@@ -8,36 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "golang/disassembler.h"
+
 namespace gcpilot::golang {
 namespace {
-
-// RAII for a capstone handle and one instruction buffer.
-class Disassembler {
- public:
-  ~Disassembler() {
-    if (insn_ != nullptr) cs_free(insn_, 1);
-    if (open_) cs_close(&handle_);
-  }
-  Status Open() {
-    const cs_err err = cs_open(CS_ARCH_X86, CS_MODE_64, &handle_);
-    if (err != CS_ERR_OK) return Status::Internal(std::string("capstone: ") + cs_strerror(err));
-    open_ = true;
-    insn_ = cs_malloc(handle_);
-    if (insn_ == nullptr) return Status::Internal("capstone: out of memory");
-    return Status::Ok();
-  }
-  csh handle() const { return handle_; }
-  cs_insn* insn() const { return insn_; }
-
- private:
-  csh handle_ = 0;
-  bool open_ = false;
-  cs_insn* insn_ = nullptr;
-};
-
-bool IsPadding(ByteSpan rest) {
-  return std::all_of(rest.begin(), rest.end(), [](uint8_t b) { return b == 0xcc || b == 0x00; });
-}
 
 std::string HexAddress(uint64_t value) {
   char buf[32];
@@ -51,7 +25,7 @@ StatusOr<std::vector<RetInstruction>> ScanReturns(ByteSpan code, uint64_t addres
                                                   uint64_t file_offset, std::string_view name) {
   if (code.empty()) return Status::InvalidArgument(std::string(name) + ": function has no code");
   Disassembler dis;
-  GCPILOT_RETURN_IF_ERROR(dis.Open());
+  GCPILOT_RETURN_IF_ERROR(dis.Open(/*details=*/false));
   std::vector<RetInstruction> rets;
   const uint8_t* cursor = code.data();
   size_t remaining = code.size();

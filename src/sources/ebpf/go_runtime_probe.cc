@@ -130,23 +130,31 @@ Status GoRuntimeProbe::AttachAll(const std::string& exe_path, const ProbeSites& 
                        "runtime.forcegchelper's gcStart call", links);
 }
 
+StatusOr<std::map<GoRuntimeProbe::InodeKey, GoRuntimeProbe::Attachment>::iterator>
+GoRuntimeProbe::AttachmentFor(const std::string& exe_path, const ProbeSites& sites) {
+  struct stat st;
+  if (stat(exe_path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + exe_path);
+  auto [it, inserted] = binaries_.try_emplace(InodeKey{st.st_dev, st.st_ino});
+  if (it->second.links.empty()) {
+    Status s = AttachAll(exe_path, sites, &it->second.links);
+    if (!s.ok()) {
+      for (bpf_link* l : it->second.links) bpf_link__destroy(l);
+      binaries_.erase(it);
+      return s;
+    }
+  }
+  return it;
+}
+
 StatusOr<gcp_inode_key> GoRuntimeProbe::WatchBinary(const std::string& exe_path,
                                                     const ProbeSites& sites,
                                                     const gcp_proc_config& config, bool keep) {
   StatusOr<gcp_inode_key> kkey = KernelInodeKey(exe_path);
   if (!kkey.ok()) return kkey.status();
-  struct stat st;
-  if (stat(exe_path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + exe_path);
-  InodeKey key{st.st_dev, st.st_ino};
-  Attachment& a = binaries_[key];
-  if (a.links.empty()) {
-    Status s = AttachAll(exe_path, sites, &a.links);
-    if (!s.ok()) {
-      for (bpf_link* l : a.links) bpf_link__destroy(l);
-      binaries_.erase(key);
-      return s;
-    }
-  }
+  StatusOr<std::map<InodeKey, Attachment>::iterator> at = AttachmentFor(exe_path, sites);
+  if (!at.ok()) return at.status();
+  const InodeKey key = (*at)->first;
+  Attachment& a = (*at)->second;
   a.keep = a.keep || keep;
   if (!a.watched) {
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.bin_configs), &*kkey, &config, BPF_ANY) != 0) {
@@ -184,18 +192,10 @@ void GoRuntimeProbe::ReleaseIfUnused(std::map<InodeKey, Attachment>::iterator it
 Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const ProbeSites& sites,
                              const gcp_proc_config& config) {
   if (pids_.count(pid)) return Status::Ok();
-  struct stat st;
-  if (stat(exe_path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + exe_path);
-  InodeKey key{st.st_dev, st.st_ino};
-  Attachment& a = binaries_[key];
-  if (a.links.empty()) {
-    Status s = AttachAll(exe_path, sites, &a.links);
-    if (!s.ok()) {
-      for (bpf_link* l : a.links) bpf_link__destroy(l);
-      binaries_.erase(key);
-      return s;
-    }
-  }
+  StatusOr<std::map<InodeKey, Attachment>::iterator> at = AttachmentFor(exe_path, sites);
+  if (!at.ok()) return at.status();
+  const InodeKey key = (*at)->first;
+  Attachment& a = (*at)->second;
   __u32 k = static_cast<__u32>(pid);
   // A fresh start for this pid (a reused pid must not inherit old state),
   // unless the exec probe already started tracing it.

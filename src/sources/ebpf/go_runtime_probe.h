@@ -95,6 +95,9 @@ class GoRuntimeProbe {
     gcp_inode_key kernel_key{};
   };
   void ReleaseIfUnused(std::map<std::pair<uint64_t, uint64_t>, Attachment>::iterator it);
+  // The binary's attachment, its probes attached if they were not yet.
+  StatusOr<std::map<std::pair<uint64_t, uint64_t>, Attachment>::iterator> AttachmentFor(
+      const std::string& exe_path, const ProbeSites& sites);
   using InodeKey = std::pair<uint64_t, uint64_t>;  // (dev, ino)
 
   Handler handler_;
