@@ -51,11 +51,20 @@ struct {
   __type(value, __u32);
 } last_numgc SEC(".maps");
 
-/* A non-GC stop in progress, per process (stops are serialized). */
+/* A non-GC stop in progress, per goroutine: the entry probe fires before
+ * stopTheWorld waits for worldsema, so several goroutines of one process
+ * can be between entry and the return of startTheWorld at once; the same
+ * goroutine (g in R14) runs both, whatever thread it is on. LRU: entries of
+ * goroutines that never returned (process killed) age out. */
+struct stop_key {
+  __u32 pid;
+  __u32 pad;
+  __u64 g;
+};
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 4096);
-  __type(key, __u32);
+  __type(key, struct stop_key);
   __type(value, struct gcp_stop_event);
 } pending_stop SEC(".maps");
 
@@ -111,7 +120,9 @@ int BPF_UPROBE(on_mprof_flush) {
   e->slots_read = 0;
   e->pause_ns = 0;
   e->pause_end_unix_ns = 0;
-  bpf_probe_read_user(&e->pause_ns, sizeof(e->pause_ns), (void *)(cfg->pause_ns_addr + slot * 8));
+  if (bpf_probe_read_user(&e->pause_ns, sizeof(e->pause_ns),
+                          (void *)(cfg->pause_ns_addr + slot * 8)) == 0)
+    e->slots_read |= GCP_PAUSE_READ;
   bpf_probe_read_user(&e->pause_end_unix_ns, sizeof(e->pause_end_unix_ns),
                       (void *)(cfg->pause_end_addr + slot * 8));
   for (int i = 0; i < GCP_MAX_SLOTS; i++) {
@@ -134,8 +145,9 @@ int BPF_UPROBE(on_stop_the_world) {
    * together with the rest. An entry probe may fire twice (the stack-check
    * prologue restarts the function): the second write wins, harmlessly. */
   struct gcp_stop_event init = {};
-  if (bpf_map_update_elem(&pending_stop, &pid, &init, BPF_ANY)) return 0;
-  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &pid);
+  struct stop_key key = {.pid = pid, .g = ctx->r14};
+  if (bpf_map_update_elem(&pending_stop, &key, &init, BPF_ANY)) return 0;
+  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &key);
   if (!s) return 0;
   s->type = GCP_EV_STOP;
   s->pid = pid;
@@ -155,7 +167,8 @@ int BPF_UPROBE(on_stop_the_world) {
 SEC("uprobe.multi")
 int BPF_UPROBE(on_start_the_world_ret) {
   __u32 pid = current_tgid();
-  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &pid);
+  struct stop_key key = {.pid = pid, .g = ctx->r14};
+  struct gcp_stop_event *s = bpf_map_lookup_elem(&pending_stop, &key);
   if (!s) return 0;
   struct gcp_stop_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
@@ -165,7 +178,7 @@ int BPF_UPROBE(on_start_the_world_ret) {
     e->end_ktime_ns = bpf_ktime_get_ns();
     bpf_ringbuf_submit(e, 0);
   }
-  bpf_map_delete_elem(&pending_stop, &pid);
+  bpf_map_delete_elem(&pending_stop, &key);
   return 0;
 }
 
@@ -207,7 +220,6 @@ int BPF_PROG(on_exec, struct task_struct *p) {
   if (cfg) {
     /* A watched binary starts: trace it before its runtime runs. */
     bpf_map_delete_elem(&last_numgc, &pid);
-    bpf_map_delete_elem(&pending_stop, &pid);
     if (bpf_map_update_elem(&procs, &pid, cfg, BPF_ANY) == 0) flags = GCP_EXEC_ADOPTED;
   }
   /* A traced process that exec'd runs another program now: always say. */
@@ -221,6 +233,5 @@ int BPF_PROG(on_exit, struct task_struct *p) {
   if (p->pid != p->tgid) return 0; /* not the thread group leader */
   if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
   __u32 code = p->exit_code;
-  bpf_map_delete_elem(&pending_stop, &pid);
   return emit_mark(GCP_EV_EXIT, pid, code, pid, 0, 0);
 }

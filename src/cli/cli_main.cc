@@ -20,7 +20,7 @@ constexpr const char* kVersion = "0.1.0";
 
 // Opens `path` for writing, or prints why not and returns nullptr.
 std::FILE* OpenOut(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::FILE* f = std::fopen(path.c_str(), "we");
   if (!f) std::fprintf(stderr, "gcpilot: cannot write '%s': %s\n", path.c_str(), strerror(errno));
   return f;
 }

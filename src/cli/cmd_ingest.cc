@@ -29,7 +29,7 @@ int IngestCommand(const IngestOptions& options) {
   }
   std::FILE* record = nullptr;
   if (!options.record_path.empty()) {
-    record = std::fopen(options.record_path.c_str(), "w");
+    record = std::fopen(options.record_path.c_str(), "we");
     if (!record) {
       std::fprintf(stderr, "gcpilot: cannot write '%s': %s\n", options.record_path.c_str(),
                    std::strerror(errno));

@@ -70,7 +70,7 @@ void WriteRunReport(const RunOptions& options, Session& session, int64_t end_ns,
                     const std::string& how, const InputStats& stats) {
   std::FILE* report = stderr;
   if (!options.report_path.empty()) {
-    report = std::fopen(options.report_path.c_str(), "w");
+    report = std::fopen(options.report_path.c_str(), "we");
     if (!report) {
       std::fprintf(stderr, "gcpilot: cannot write report to '%s': %s\n",
                    options.report_path.c_str(), std::strerror(errno));

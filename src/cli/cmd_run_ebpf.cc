@@ -41,6 +41,8 @@ StatusOr<std::unique_ptr<EbpfRun>> PrepareEbpfRun(const RunOptions& options) {
       [](const std::string& msg) { std::fprintf(stderr, "gcpilot: %s\n", msg.c_str()); });
   if (!source.ok()) return source.status();
   run->source = std::move(*source);
+  // Attach now: if the kernel refuses, gctrace can still be used.
+  GCPILOT_RETURN_IF_ERROR(run->source->PrepareProgram(run->program));
   return run;
 }
 

@@ -117,6 +117,16 @@ int WatchCommand(const WatchOptions& options) {
                static_cast<unsigned long long>(st.stops), static_cast<unsigned long long>(st.drops),
                static_cast<unsigned long long>(st.processes_traced),
                static_cast<unsigned long long>(st.refused));
+  if (st.missed > 0) {
+    std::fprintf(stderr, "gcpilot watch: %llu Go process(es) ended before they could be traced\n",
+                 static_cast<unsigned long long>(st.missed));
+  }
+  if (st.exec_notice_drops > 0) {
+    std::fprintf(stderr,
+                 "gcpilot watch: %llu exec notice(s) lost (ring buffer full): new processes may "
+                 "have been found late, by the 10 s rescan\n",
+                 static_cast<unsigned long long>(st.exec_notice_drops));
+  }
   if (st.unattributed > 0 || st.bad_records > 0) {
     std::fprintf(stderr,
                  "gcpilot watch: %llu record(s) of processes no longer traced and %llu malformed "
@@ -126,8 +136,8 @@ int WatchCommand(const WatchOptions& options) {
   }
   if (st.unreadable > 0) {
     std::fprintf(stderr,
-                 "gcpilot watch: %llu process(es) whose executable could not be read were "
-                 "skipped (permission: CAP_SYS_PTRACE, or a sandbox)\n",
+                 "gcpilot watch: %llu process(es) not inspected: their /proc/PID/exe could not "
+                 "be read (no CAP_SYS_PTRACE, or a container or sandbox restriction)\n",
                  static_cast<unsigned long long>(st.unreadable));
   }
   return rc;

@@ -257,6 +257,7 @@ json EventToJson(const Event& e) {
                    {"gomaxprocs", p.info.gomaxprocs}};
         } else if constexpr (std::is_same_v<T, ProcessExited>) {
           j = json{{"type", "process_exited"}, {"exit_code", p.exit_code}, {"signal", p.signal}};
+          if (p.exec) j["exec"] = true;
         } else if constexpr (std::is_same_v<T, GcCycleObserved>) {
           j = CycleToJson(p.cycle);
           j["type"] = "gc_cycle";
@@ -329,6 +330,7 @@ StatusOr<std::optional<Event>> EventFromJsonLine(std::string_view line) {
     ProcessExited p;
     GetOpt(j, "exit_code", p.exit_code, err);
     GetOpt(j, "signal", p.signal, err);
+    GetOpt(j, "exec", p.exec, err);
     e.payload = p;
   } else if (type == "gc_cycle") {
     StatusOr<GcCycle> c = CycleFromJson(j);

@@ -42,10 +42,13 @@ struct ProcessSeen {
   ProcessInfo info;
 };
 
-// A process ended. exit_code is valid when signal == 0.
+// A process ended. exit_code is valid when signal == 0 and !exec. `exec`:
+// the process did not end but replaced its program (execve), so this
+// program's stream ends here; exit code and signal are then 0.
 struct ProcessExited {
   int32_t exit_code = 0;
   int32_t signal = 0;
+  bool exec = false;
 };
 
 // A complete GC cycle as the runtime reported it (gctrace line, or a cycle the

@@ -75,8 +75,8 @@ TEST_P(EbpfStrippedExactnessTest, EveryCycleAfterAttachWithExactPauses) {
   EXPECT_EQ(run.watch.dropped, 0) << run.watch.err;
   json truth = ReadJson(run.dir + "/truth.json");
   std::vector<json> cycles = run.watch.OfType("gc_cycle", truth["pid"].get<int64_t>());
-  ASSERT_GT(cycles.size(), 100u) << "a storm runs hundreds of GCs per second\n" << run.watch.err;
-  EXPECT_GE(CheckCycles(cycles, truth), 100);
+  ASSERT_GT(cycles.size(), 10u) << "a storm runs many GCs per second\n" << run.watch.err;
+  EXPECT_GE(CheckCycles(cycles, truth), 10);
 }
 
 TEST_P(EbpfStrippedExactnessTest, AttachedBeforeStartCountsEveryCycleAndForcedOnes) {

@@ -42,15 +42,19 @@ std::vector<json> OfType(const std::vector<json>& lines, const std::string& type
   return out;
 }
 
-// Every cycle in `cycles` that the truth's pause ring holds has its pause.
-int ComparePauses(const std::vector<json>& cycles, const json& truth) {
+// Every cycle of the truth's pause ring from `first_gc` on must be in
+// `cycles`, with the same pause. Returns the number compared.
+int ComparePauses(const std::vector<json>& cycles, const json& truth, uint64_t first_gc) {
   std::map<uint64_t, uint64_t> by_gc;
   for (const json& c : cycles) by_gc[c["gc"].get<uint64_t>()] = c["pause_ns"].get<uint64_t>();
   int compared = 0;
   for (const json& p : truth["pauses"]) {
-    auto it = by_gc.find(p["gc"].get<uint64_t>());
+    const uint64_t gc = p["gc"].get<uint64_t>();
+    if (gc < first_gc) continue;
+    auto it = by_gc.find(gc);
+    EXPECT_NE(it, by_gc.end()) << "gc " << gc << " not seen";
     if (it == by_gc.end()) continue;
-    EXPECT_EQ(it->second, p["pause_ns"].get<uint64_t>()) << "gc " << it->first;
+    EXPECT_EQ(it->second, p["pause_ns"].get<uint64_t>()) << "gc " << gc;
     ++compared;
   }
   return compared;
@@ -71,7 +75,7 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
   const uint64_t total = truth["gc_cycles_total"].get<uint64_t>();
   std::vector<json> lines = JsonLines(ReadFile(dir + "/w.jsonl"));
   std::vector<json> seen = OfType(lines, "gc_cycle");
-  ASSERT_GT(seen.size(), 100u) << "a storm runs hundreds of GCs per second";
+  ASSERT_GT(seen.size(), 10u) << "a storm runs many GCs per second";
   ASSERT_EQ(OfType(lines, "process_seen").size(), 1u);
   ASSERT_EQ(OfType(lines, "process_exited").size(), 1u);
   uint64_t first = seen.front()["gc"].get<uint64_t>();
@@ -89,7 +93,7 @@ TEST_P(EbpfWatchTest, EveryCycleAfterAttachWithExactPauses) {
     EXPECT_EQ(c["trigger"], "heap");
   }
   EXPECT_EQ(seen.back()["gc"].get<uint64_t>(), total);
-  EXPECT_GE(ComparePauses(seen, truth), 100);
+  EXPECT_GE(ComparePauses(seen, truth, first), 10);
   // The probes went away with gcpilot.
   EXPECT_GT(CountBpfIds(dir + "/ids.txt"), 0u);
   EXPECT_TRUE(LeftoverBpf(dir + "/ids.txt", "gcpilot").empty());
@@ -121,7 +125,7 @@ TEST_P(EbpfWatchTest, RunWithEbpfSeesEveryCycleFromTheFirst) {
   ASSERT_FALSE(cycles.empty());
   EXPECT_EQ(cycles.front()["gc"], 1);
   EXPECT_EQ(cycles.size(), truth["gc_cycles_total"].get<size_t>());
-  EXPECT_GE(ComparePauses(cycles, truth), 100);
+  EXPECT_EQ(ComparePauses(cycles, truth, 1), static_cast<int>(truth["pauses"].size()));
   std::vector<json> summary = OfType(lines, "summary");
   ASSERT_EQ(summary.size(), 1u);
   EXPECT_EQ(summary[0]["source"], "ebpf");

@@ -9,6 +9,7 @@
 #define GCP_MAX_SLOTS 24   /* runtime words read per GC cycle */
 #define GCP_REASON_LEN 32  /* bytes of a Go 1.19 stop reason string kept */
 #define GCP_COMM_LEN 16
+#define GCP_PAUSE_READ (1u << 31) /* gcp_cycle_event.slots_read: pause_ns was read */
 
 #ifdef __BPF__
 typedef __u8 gcp_u8;
@@ -54,7 +55,7 @@ struct gcp_cycle_event {
   gcp_u32 type;              /* GCP_EV_CYCLE */
   gcp_u32 pid;               /* tgid */
   gcp_u32 numgc;             /* runtime.memstats.numgc after the cycle */
-  gcp_u32 slots_read;        /* bit i set: slot[i] was read */
+  gcp_u32 slots_read;        /* bit i set: slot[i] was read; GCP_PAUSE_READ */
   gcp_u64 pause_ns;          /* memstats.pause_ns[(numgc-1)%256]: both stops */
   gcp_u64 pause_end_unix_ns; /* memstats.pause_end of that cycle */
   gcp_u64 probe_ktime_ns;    /* bpf_ktime_get_ns() when the probe fired */

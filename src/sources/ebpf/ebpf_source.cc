@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "sources/ebpf/event_decoder.h"
 #include "sources/proc/capabilities.h"
@@ -21,6 +22,7 @@ namespace {
 
 constexpr int64_t kLivenessIntervalNs = 1'000'000'000;
 constexpr int64_t kRescanIntervalNs = 10'000'000'000;
+constexpr int64_t kLingerNs = 30'000'000'000;
 
 std::optional<std::pair<uint64_t, uint64_t>> InodeOf(const std::string& path) {
   struct stat st;
@@ -64,6 +66,9 @@ StatusOr<std::unique_ptr<EbpfSource>> EbpfSource::Create(EbpfSourceOptions optio
     return probe.status();
   }
   src->probe_ = std::move(*probe);
+  // When discovering, a binary's probes stay a while after its last process
+  // ended, so the next one (a restart, a cron job) is traced from its exec.
+  if (src->discover_) src->probe_->set_linger_ns(kLingerNs);
   return src;
 }
 
@@ -155,6 +160,10 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
     return false;
   }
   Status s = TraceProcess(pid, id->exe_open, *bin, /*awaiting_exec=*/false);
+  if (!s.ok() && proc::ReadStartTime(pid) != start_time) {
+    ++stats_.missed;  // It ended while being attached to: not a refusal.
+    return false;
+  }
   if (!s.ok()) {
     notice_("pid " + std::to_string(pid) + " (" + id->comm + ", " + (*bin)->go_version() +
             "): cannot trace: " + s.message());
@@ -197,18 +206,28 @@ Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
   }
   GCPILOT_RETURN_IF_ERROR(
       probe_->Trace(pid, exe_open, (*plan)->sites, MakeProcConfig(**plan, bias)));
-  Traced t;
-  t.key = ProcessKey{pid, next_generation_++};
-  t.plan = *plan;
-  t.binary = binary;
-  t.start_time = proc::ReadStartTime(pid);
-  t.awaiting_exec = awaiting_exec;
-  traced_[pid] = t;
-  ++stats_.processes_traced;
-  if (!awaiting_exec) AnnounceProcess(pid);
+  AddTraced(pid, binary, *plan, awaiting_exec, "");
   // Later processes of this binary are then traced from their exec on.
   if (discover_ && !awaiting_exec) WatchBinary(exe_open, binary, *plan, /*keep=*/false);
   return Status::Ok();
+}
+
+void EbpfSource::AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> binary,
+                           std::shared_ptr<const ProbePlan> plan, bool awaiting_exec,
+                           const std::string& comm) {
+  Traced t;
+  t.key = ProcessKey{pid, next_generation_++};
+  t.plan = std::move(plan);
+  t.binary = std::move(binary);
+  t.start_time = proc::ReadStartTime(pid);
+  t.traced_at_ns = clock_.NowNs();
+  if (StatusOr<gcp_inode_key> k = GoRuntimeProbe::KernelInodeKey(t.binary->path()); k.ok()) {
+    t.exe = *k;
+  }
+  t.awaiting_exec = awaiting_exec;
+  traced_[pid] = std::move(t);
+  ++stats_.processes_traced;
+  if (!awaiting_exec) AnnounceProcess(pid, comm);
 }
 
 void EbpfSource::AnnounceProcess(pid_t pid, const std::string& comm) {
@@ -227,6 +246,14 @@ void EbpfSource::AnnounceProcess(pid_t pid, const std::string& comm) {
   proc::RuntimeGauges g = proc::ReadRuntimeGauges(pid, *t.binary);
   info.gomaxprocs = g.gomaxprocs.value_or(0);
   emit_(Event{clock_.NowNs(), t.key, EventSource::kEbpf, ProcessSeen{info}});
+}
+
+Status EbpfSource::PrepareProgram(const std::string& exe_path) {
+  StatusOr<std::shared_ptr<const golang::GoBinary>> bin = binaries_.Get(exe_path);
+  if (!bin.ok()) return bin.status();
+  StatusOr<std::shared_ptr<const ProbePlan>> plan = PlanFor(*bin);
+  if (!plan.ok()) return plan.status();
+  return probe_->Attach(exe_path, (*plan)->sites);
 }
 
 Status EbpfSource::TraceChild(pid_t pid, const std::string& exe_path) {
@@ -254,6 +281,9 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
         ++stats_.unattributed;
         return;
       }
+      // A pause the probe could not read is not a zero pause: the cycle is
+      // left out, and the assembler reports the gap.
+      if (!(e.slots_read & GCP_PAUSE_READ)) break;
       GcCycle c = DecodeCycle(*it->second.plan, e);
       ++stats_.cycles;
       emit_(Event{c.end_ns(), it->second.key, EventSource::kEbpf, GcCycleObserved{c}});
@@ -279,14 +309,13 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       if (!Fits<gcp_mark_event>(size)) break;
       gcp_mark_event e;
       std::memcpy(&e, data, sizeof(e));
-      const pid_t pid = static_cast<pid_t>(e.pid);
-      const int64_t ts = static_cast<int64_t>(e.ktime_ns);
       if (type == GCP_EV_EXEC) {
         OnExec(e);
       } else if (type == GCP_EV_EXIT) {
-        OnExit(pid, e.exit_code, ts);
-      } else if (auto it = traced_.find(pid); it != traced_.end()) {
-        emit_(Event{ts, it->second.key, EventSource::kEbpf, TimeTriggerObserved{}});
+        OnExit(e);
+      } else if (auto it = traced_.find(static_cast<pid_t>(e.pid)); it != traced_.end()) {
+        emit_(Event{static_cast<int64_t>(e.ktime_ns), it->second.key, EventSource::kEbpf,
+                    TimeTriggerObserved{}});
       }
       return;
     }
@@ -297,77 +326,87 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
 }
 
 void EbpfSource::Adopt(pid_t pid, const gcp_mark_event& e) {
+  const bool named =
+      std::find(options_.pids.begin(), options_.pids.end(), pid) != options_.pids.end();
   auto w = watched_.find({e.exe.dev, e.exe.ino});
-  if (w == watched_.end()) return;  // Unwatched since: the next check ends it.
-  const Watched& watched = w->second;
-  // Counts the pid as a user of the binary's probes; its map entry, made
-  // by the exec probe, stays as it is.
-  Status s = probe_->Adopt(pid, e.exe);
+  Status s = w == watched_.end() ? Status::NotFound("not watched") : probe_->Adopt(pid, e.exe);
   if (!s.ok()) {
-    notice_("pid " + std::to_string(pid) + ": cannot trace: " + s.message());
+    // The binary's probes went meanwhile: trace it the ordinary way.
+    if (!Consider(pid, named)) {
+      if (proc::ReadStartTime(pid) == 0) ++stats_.missed;
+    }
     return;
   }
-  Traced t;
-  t.key = ProcessKey{pid, next_generation_++};
-  t.plan = watched.plan;
-  t.binary = watched.binary;
-  t.start_time = proc::ReadStartTime(pid);
-  traced_[pid] = t;
-  ++stats_.processes_traced;
   std::string comm(e.comm, strnlen(e.comm, sizeof(e.comm)));
-  AnnounceProcess(pid, comm);
+  AddTraced(pid, w->second.binary, w->second.plan, /*awaiting_exec=*/false, comm);
 }
 
 void EbpfSource::OnExec(const gcp_mark_event& e) {
   const pid_t pid = static_cast<pid_t>(e.pid);
+  const int64_t ts = static_cast<int64_t>(e.ktime_ns);
+  const bool adopted = e.flags & GCP_EXEC_ADOPTED;
   const bool named =
       std::find(options_.pids.begin(), options_.pids.end(), pid) != options_.pids.end();
   auto it = traced_.find(pid);
   if (it != traced_.end()) {
     Traced& t = it->second;
-    std::optional<std::pair<uint64_t, uint64_t>> now = InodeOf(ExeOf(pid));
-    std::optional<std::pair<uint64_t, uint64_t>> planned = InodeOf(t.binary->path());
-    if (t.awaiting_exec && now && planned && *now == *planned) {
+    // An exec from before gcpilot traced this process (it was found by a
+    // scan while the record was on its way): nothing new.
+    if (ts < t.traced_at_ns) return;
+    if (t.awaiting_exec) {
+      if (e.exe.dev != t.exe.dev || e.exe.ino != t.exe.ino) return;  // E.g. a shell first.
       // The child of `run` now runs the program: it goes live.
       t.awaiting_exec = false;
       if (t.binary->pie()) {
         StatusOr<uint64_t> bias = proc::LoadBias(pid, *t.binary);
-        std::shared_ptr<const ProbePlan> plan = t.plan;
-        probe_->Untrace(pid);
-        Status s = bias.ok()
-                       ? probe_->Trace(pid, ExeOf(pid), plan->sites, MakeProcConfig(*plan, *bias))
-                       : bias.status();
-        if (!s.ok()) {
-          notice_("pid " + std::to_string(pid) + ": cannot trace: " + s.message());
-          traced_.erase(it);
-          return;
-        }
+        Status s =
+            bias.ok() ? probe_->UpdateConfig(pid, MakeProcConfig(*t.plan, *bias)) : bias.status();
+        if (!s.ok()) notice_("pid " + std::to_string(pid) + ": cannot trace: " + s.message());
       }
       AnnounceProcess(pid);
       return;
     }
-    if (t.awaiting_exec) return;  // An intermediate exec (e.g. a shell).
-    // It runs another program now: this one's stream ends here.
-    EndProcess(pid, ProcessExited{}, clock_.NowNs());
+    // It runs another program now: this one's stream ends here. When the
+    // exec probe already traces the new program, its filter entry stays.
+    ProcessExited exec;
+    exec.exec = true;
+    EndProcess(pid, exec, ts, /*keep_map_entry=*/adopted);
   }
-  if (e.flags & GCP_EXEC_ADOPTED) {
+  if (adopted) {
     Adopt(pid, e);
     return;
   }
-  if (discover_ || named) Consider(pid, named);
+  if (!(discover_ || named) || !Consider(pid, named)) return;
+  // Found by user space although the exec probe should have adopted it:
+  // this filesystem shows BPF other inode numbers than stat() does.
+  if (!adoption_mismatch_noted_) {
+    if (StatusOr<gcp_inode_key> k = GoRuntimeProbe::KernelInodeKey(ExeOf(pid));
+        k.ok() && watched_.count({k->dev, k->ino})) {
+      adoption_mismatch_noted_ = true;
+      notice_("exec records do not match " + traced_.at(pid).binary->path() +
+              " by inode on this filesystem: new processes are found in user space, so one "
+              "that lives only a few ms may be missed");
+    }
+  }
 }
 
-void EbpfSource::OnExit(pid_t pid, uint32_t exit_code, int64_t ts_ns) {
+void EbpfSource::OnExit(const gcp_mark_event& e) {
+  const pid_t pid = static_cast<pid_t>(e.pid);
+  auto it = traced_.find(pid);
+  // The exit of an earlier process with this pid: not the traced one.
+  if (it == traced_.end() || static_cast<int64_t>(e.ktime_ns) < it->second.traced_at_ns) return;
   ProcessExited exit;
-  exit.signal = static_cast<int32_t>(exit_code & 0x7f);
-  exit.exit_code = static_cast<int32_t>((exit_code >> 8) & 0xff);
-  EndProcess(pid, exit, ts_ns);
+  exit.signal = static_cast<int32_t>(e.exit_code & 0x7f);
+  exit.exit_code = static_cast<int32_t>((e.exit_code >> 8) & 0xff);
+  EndProcess(pid, exit, static_cast<int64_t>(e.ktime_ns));
 }
 
-void EbpfSource::EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns) {
+void EbpfSource::EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns,
+                            bool keep_map_entry) {
   auto it = traced_.find(pid);
   if (it == traced_.end()) return;
-  probe_->Untrace(pid);
+  if (!keep_map_entry) probe_->Untrace(pid);
+  // With keep_map_entry the probe moves the pid to its new binary in Adopt.
   if (exit && !it->second.awaiting_exec) {
     emit_(Event{ts_ns, it->second.key, EventSource::kEbpf, *exit});
   }
@@ -386,13 +425,26 @@ void EbpfSource::CheckLiveness() {
   }
   // An exit record was lost (counted as a drop) or is still in flight:
   // deliver what is in the ring first.
-  if (!gone.empty() || !reused.empty()) probe_->Poll(0);
+  probe_->Poll(0);
   const int64_t now = clock_.NowNs();
   for (pid_t pid : gone) EndProcess(pid, ProcessExited{}, now);
   for (pid_t pid : reused) {
     EndProcess(pid, ProcessExited{}, now);
     Consider(pid, false);
   }
+  stats_.stray_entries += probe_->SweepStrayPids();
+  for (const gcp_inode_key& k : probe_->ReleaseIdle()) watched_.erase({k.dev, k.ino});
+}
+
+void EbpfSource::PruneCaches() {
+  std::set<const golang::GoBinary*> used;
+  for (const auto& [pid, t] : traced_) used.insert(t.binary.get());
+  for (const auto& [key, w] : watched_) used.insert(w.binary.get());
+  for (auto it = plans_.begin(); it != plans_.end();) {
+    it = used.count(it->first) ? std::next(it) : plans_.erase(it);
+  }
+  plan_errors_.clear();
+  binaries_.Prune();
 }
 
 Status EbpfSource::Poll(int timeout_ms) {
@@ -403,16 +455,19 @@ Status EbpfSource::Poll(int timeout_ms) {
     last_liveness_ns_ = now;
     CheckLiveness();
   }
-  if (discover_ && now - last_rescan_ns_ >= kRescanIntervalNs) {
-    // Exec records can be lost when the ring is full: a slow rescan
-    // catches what they missed.
+  if (now - last_rescan_ns_ >= kRescanIntervalNs) {
     last_rescan_ns_ = now;
     for (auto it = refused_.begin(); it != refused_.end();) {
       it = proc::ReadStartTime(it->first) != it->second ? refused_.erase(it) : std::next(it);
     }
-    const pid_t self = getpid();
-    for (pid_t pid : proc::ListPids()) {
-      if (pid != self) Consider(pid, false);
+    PruneCaches();
+    if (discover_) {
+      // Exec records can be lost when the ring is full: a slow rescan
+      // catches what they missed.
+      const pid_t self = getpid();
+      for (pid_t pid : proc::ListPids()) {
+        if (pid != self) Consider(pid, false);
+      }
     }
   }
   return Status::Ok();
@@ -434,6 +489,7 @@ std::optional<proc::RuntimeGauges> EbpfSource::Gauges(pid_t pid) const {
 EbpfSourceStats EbpfSource::stats() const {
   EbpfSourceStats s = stats_;
   s.drops = probe_->total_drops();
+  s.exec_notice_drops = probe_->exec_notice_drops();
   return s;
 }
 

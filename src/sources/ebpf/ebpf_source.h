@@ -42,13 +42,16 @@ struct EbpfSourceOptions {
 
 struct EbpfSourceStats {
   uint64_t cycles = 0;
-  uint64_t stops = 0;             // Non-GC stops of the world.
-  uint64_t processes_traced = 0;  // Ever.
-  uint64_t refused = 0;           // Go processes that could not be traced.
-  uint64_t unreadable = 0;        // Processes whose executable could not be read.
-  uint64_t drops = 0;             // Records lost (ring buffer full).
-  uint64_t bad_records = 0;       // Records too short or of unknown type.
-  uint64_t unattributed = 0;      // Records of a process no longer (or not yet) known.
+  uint64_t stops = 0;              // Non-GC stops of the world.
+  uint64_t processes_traced = 0;   // Ever.
+  uint64_t refused = 0;            // Go processes that could not be traced.
+  uint64_t unreadable = 0;         // Processes whose executable could not be read.
+  uint64_t drops = 0;              // Records lost (ring buffer full).
+  uint64_t bad_records = 0;        // Records too short or of unknown type.
+  uint64_t unattributed = 0;       // Records of a process no longer (or not yet) known.
+  uint64_t missed = 0;             // Go processes that ended before they could be traced.
+  uint64_t stray_entries = 0;      // Kernel filter entries of untraced pids removed.
+  uint64_t exec_notice_drops = 0;  // Exec notices lost (ring full): discovery may lag.
 };
 
 class EbpfSource {
@@ -69,6 +72,9 @@ class EbpfSource {
   // program `exe_path`, so even its first cycle is seen. The probes are on
   // the binary before it starts; the pid goes live when it execs it.
   Status TraceChild(pid_t pid, const std::string& exe_path);
+  // For `gcpilot run`, before the child exists: plans and attaches the
+  // probes for the program, so a failure shows before it starts.
+  Status PrepareProgram(const std::string& exe_path);
 
   // Waits up to timeout_ms for records, delivers them, then checks that
   // traced processes are still there (in case an exit record was lost).
@@ -93,7 +99,9 @@ class EbpfSource {
     ProcessKey key;
     std::shared_ptr<const ProbePlan> plan;
     std::shared_ptr<const golang::GoBinary> binary;
-    uint64_t start_time = 0;  // /proc/PID/stat starttime: tells pid reuse.
+    uint64_t start_time = 0;   // /proc/PID/stat starttime: tells pid reuse.
+    int64_t traced_at_ns = 0;  // Records from before this are another process's.
+    gcp_inode_key exe{};       // The binary, as exec records name it.
     bool awaiting_exec = false;
   };
 
@@ -110,13 +118,20 @@ class EbpfSource {
   void WatchBinary(const std::string& exe_path,
                    const std::shared_ptr<const golang::GoBinary>& binary,
                    const std::shared_ptr<const ProbePlan>& plan, bool keep);
-  void OnExit(pid_t pid, uint32_t exit_code, int64_t ts_ns);
+  void OnExit(const gcp_mark_event& e);
   // Traces pid if it matches the options and is a traceable Go process.
   // `explicit_pid`: the user named it, so say why when it is not traced.
   bool Consider(pid_t pid, bool explicit_pid);
   Status TraceProcess(pid_t pid, const std::string& exe_open,
                       std::shared_ptr<const golang::GoBinary> binary, bool awaiting_exec);
-  void EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns);
+  void EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns,
+                  bool keep_map_entry = false);
+  // Registers a traced pid (the probe already counts it) and announces it.
+  void AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> binary,
+                 std::shared_ptr<const ProbePlan> plan, bool awaiting_exec,
+                 const std::string& comm);
+  // Forgets plans and binaries nothing uses any more.
+  void PruneCaches();
   StatusOr<std::shared_ptr<const ProbePlan>> PlanFor(
       const std::shared_ptr<const golang::GoBinary>& binary);
   bool MatchesExe(pid_t pid) const;
@@ -142,6 +157,7 @@ class EbpfSource {
   std::map<pid_t, Traced> traced_;
   uint32_t next_generation_ = 0;       // Unique per traced process.
   std::map<pid_t, uint64_t> refused_;  // pid -> start time, reported once.
+  bool adoption_mismatch_noted_ = false;
   int64_t last_liveness_ns_ = 0;
   int64_t last_rescan_ns_ = 0;
   EbpfSourceStats stats_;

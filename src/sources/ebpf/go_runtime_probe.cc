@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <set>
 
 #include "gc_cycle.skel.h"
 
@@ -34,6 +36,12 @@ bool KernelHasUprobeMulti() {
   int major = 0, minor = 0;
   if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
   return major > 6 || (major == 6 && minor >= 6);
+}
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace
@@ -146,6 +154,13 @@ GoRuntimeProbe::AttachmentFor(const std::string& exe_path, const ProbeSites& sit
   return it;
 }
 
+Status GoRuntimeProbe::Attach(const std::string& exe_path, const ProbeSites& sites) {
+  StatusOr<std::map<InodeKey, Attachment>::iterator> at = AttachmentFor(exe_path, sites);
+  if (!at.ok()) return at.status();
+  (*at)->second.keep = true;
+  return Status::Ok();
+}
+
 StatusOr<gcp_inode_key> GoRuntimeProbe::WatchBinary(const std::string& exe_path,
                                                     const ProbeSites& sites,
                                                     const gcp_proc_config& config, bool keep) {
@@ -153,40 +168,72 @@ StatusOr<gcp_inode_key> GoRuntimeProbe::WatchBinary(const std::string& exe_path,
   if (!kkey.ok()) return kkey.status();
   StatusOr<std::map<InodeKey, Attachment>::iterator> at = AttachmentFor(exe_path, sites);
   if (!at.ok()) return at.status();
-  const InodeKey key = (*at)->first;
   Attachment& a = (*at)->second;
   a.keep = a.keep || keep;
   if (!a.watched) {
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.bin_configs), &*kkey, &config, BPF_ANY) != 0) {
       int err = errno;
-      ReleaseIfUnused(binaries_.find(key));
+      ReleaseIfUnused(*at, /*now_ns=*/0, /*force=*/true);
       return LibbpfError(err, "adding the binary to the exec filter");
     }
     a.watched = true;
     a.kernel_key = *kkey;
+    a.config = config;
   }
   return *kkey;
 }
 
 Status GoRuntimeProbe::Adopt(pid_t pid, const gcp_inode_key& exe) {
-  if (pids_.count(pid)) return Status::Ok();
-  for (auto& [key, a] : binaries_) {
-    if (a.watched && a.kernel_key.dev == exe.dev && a.kernel_key.ino == exe.ino) {
-      ++a.users;
-      pids_[pid] = key;
-      return Status::Ok();
+  for (auto it = binaries_.begin(); it != binaries_.end(); ++it) {
+    Attachment& a = it->second;
+    if (!a.watched || a.kernel_key.dev != exe.dev || a.kernel_key.ino != exe.ino) continue;
+    // The new binary gains the pid before an old one (exec of a traced
+    // process) loses it, so no probe is dropped in between.
+    ++a.users;
+    auto old = pids_.find(pid);
+    if (old != pids_.end()) {
+      auto b = binaries_.find(old->second);
+      if (b != binaries_.end() && --b->second.users <= 0) ReleaseIfUnused(b, NowNs(), false);
     }
+    pids_[pid] = it->first;
+    // The exec probe made the entry; write it again in case user space
+    // removed it meanwhile (the pid's previous process ending).
+    __u32 k = static_cast<__u32>(pid);
+    bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &k, &a.config, BPF_ANY);
+    return Status::Ok();
   }
-  return Status::NotFound("binary no longer watched");
+  return Status::NotFound("its binary's probes were released");
 }
 
-void GoRuntimeProbe::ReleaseIfUnused(std::map<InodeKey, Attachment>::iterator it) {
-  if (it == binaries_.end() || it->second.users > 0 || it->second.keep) return;
-  if (it->second.watched) {
-    bpf_map_delete_elem(bpf_map__fd(skel_->maps.bin_configs), &it->second.kernel_key);
+void GoRuntimeProbe::ReleaseIfUnused(std::map<InodeKey, Attachment>::iterator it, int64_t now_ns,
+                                     bool force) {
+  if (it == binaries_.end()) return;
+  Attachment& a = it->second;
+  if (a.users > 0 || (a.keep && !force)) return;
+  if (!force && linger_ns_ > 0) {
+    // Kept a while, so a new process of the binary starting right after
+    // the last one ended is still traced from its exec on.
+    if (a.idle_since_ns == 0) a.idle_since_ns = now_ns;
+    return;
   }
-  for (bpf_link* l : it->second.links) bpf_link__destroy(l);
+  if (a.watched) bpf_map_delete_elem(bpf_map__fd(skel_->maps.bin_configs), &a.kernel_key);
+  for (bpf_link* l : a.links) bpf_link__destroy(l);
   binaries_.erase(it);
+}
+
+std::vector<gcp_inode_key> GoRuntimeProbe::ReleaseIdle() {
+  const int64_t now = NowNs();
+  std::vector<gcp_inode_key> released;
+  for (auto it = binaries_.begin(); it != binaries_.end();) {
+    Attachment& a = it->second;
+    auto next = std::next(it);
+    if (a.users <= 0 && !a.keep && a.idle_since_ns != 0 && now - a.idle_since_ns >= linger_ns_) {
+      if (a.watched) released.push_back(a.kernel_key);
+      ReleaseIfUnused(it, now, /*force=*/true);
+    }
+    it = next;
+  }
+  return released;
 }
 
 Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const ProbeSites& sites,
@@ -203,36 +250,71 @@ Status GoRuntimeProbe::Trace(pid_t pid, const std::string& exe_path, const Probe
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.procs), &k, &current) != 0 ||
       std::memcmp(&current, &config, sizeof(config)) != 0) {
     bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
-    bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
   }
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &k, &config, BPF_ANY) != 0) {
     int err = errno;
-    ReleaseIfUnused(binaries_.find(key));
+    ReleaseIfUnused(*at, NowNs(), /*force=*/false);
     return LibbpfError(err, "adding pid to the BPF filter");
   }
   ++a.users;
+  a.idle_since_ns = 0;
   pids_[pid] = key;
   return Status::Ok();
 }
 
-Status GoRuntimeProbe::Untrace(pid_t pid) {
-  auto it = pids_.find(pid);
-  if (it == pids_.end()) return Status::NotFound("pid " + std::to_string(pid) + " not traced");
+Status GoRuntimeProbe::UpdateConfig(pid_t pid, const gcp_proc_config& config) {
+  if (!pids_.count(pid)) return Status::NotFound("pid " + std::to_string(pid) + " not traced");
+  __u32 k = static_cast<__u32>(pid);
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &k, &config, BPF_ANY) != 0) {
+    return LibbpfError(errno, "updating pid in the BPF filter");
+  }
+  return Status::Ok();
+}
+
+void GoRuntimeProbe::ForgetPidState(pid_t pid) {
   __u32 k = static_cast<__u32>(pid);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &k);
   bpf_map_delete_elem(bpf_map__fd(skel_->maps.last_numgc), &k);
-  bpf_map_delete_elem(bpf_map__fd(skel_->maps.pending_stop), &k);
   uint64_t d = 0;
   if (bpf_map_lookup_and_delete_elem(bpf_map__fd(skel_->maps.drops), &k, &d) == 0) {
     untraced_drops_ += d;
   }
+}
+
+Status GoRuntimeProbe::Untrace(pid_t pid, bool keep_map_entry) {
+  auto it = pids_.find(pid);
+  if (it == pids_.end()) return Status::NotFound("pid " + std::to_string(pid) + " not traced");
+  if (!keep_map_entry) ForgetPidState(pid);
   auto b = binaries_.find(it->second);
+  pids_.erase(it);
   if (b != binaries_.end()) {
     --b->second.users;
-    ReleaseIfUnused(b);
+    ReleaseIfUnused(b, NowNs(), /*force=*/false);
   }
-  pids_.erase(it);
   return Status::Ok();
+}
+
+size_t GoRuntimeProbe::SweepStrayPids() {
+  int fd = bpf_map__fd(skel_->maps.procs);
+  std::set<pid_t> stray;
+  __u32 key = 0, next = 0;
+  __u32* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (!pids_.count(static_cast<pid_t>(next))) stray.insert(static_cast<pid_t>(next));
+    key = next;
+    prev = &key;
+  }
+  // Only entries stray at two sweeps in a row: one made by the exec probe
+  // just now has its exec record still on the way.
+  size_t forgotten = 0;
+  for (pid_t pid : stray) {
+    if (stray_candidates_.count(pid)) {
+      ForgetPidState(pid);
+      ++forgotten;
+    }
+  }
+  stray_candidates_ = std::move(stray);
+  return forgotten;
 }
 
 StatusOr<int> GoRuntimeProbe::Poll(int timeout_ms) {
@@ -255,7 +337,8 @@ uint64_t GoRuntimeProbe::total_drops() const {
   __u32* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     uint64_t d = 0;
-    if (bpf_map_lookup_elem(fd, &next, &d) == 0) total += d;
+    // Key 0: exec notices of processes not traced (yet): not GC data.
+    if (next != 0 && bpf_map_lookup_elem(fd, &next, &d) == 0) total += d;
     key = next;
     prev = &key;
   }
