@@ -29,8 +29,8 @@ int PsCommand(const PsOptions& options) {
   golang::GoBinaryCache cache;
   size_t go_count = 0, denied = 0;
   if (!options.json) {
-    std::printf("%-7s %-16s %-9s %-8s %-6s %-4s %-8s %-12s %s\n", "PID", "COMM", "GO", "STRIPPED",
-                "PROCS", "GOGC", "MEMLIMIT", "CONTAINER", "PACKAGE / BINARY");
+    std::printf("%-7s %-16s %-9s %-8s %-6s %-4s %-8s %-6s %-12s %s\n", "PID", "COMM", "GO",
+                "STRIPPED", "PROCS", "GOGC", "MEMLIMIT", "GOR", "CONTAINER", "PACKAGE / BINARY");
   }
   for (pid_t pid : proc::ListPids()) {
     if (pid == getpid()) continue;
@@ -69,13 +69,14 @@ int PsCommand(const PsOptions& options) {
       j["gomaxprocs"] = procs ? nlohmann::json(*procs) : nlohmann::json();
       j["gogc"] = gogc ? nlohmann::json(*gogc) : nlohmann::json();
       j["memory_limit_bytes"] = g.memory_limit ? nlohmann::json(*g.memory_limit) : nlohmann::json();
+      j["goroutines"] = g.goroutines ? nlohmann::json(*g.goroutines) : nlohmann::json();
       if (!g.unavailable_reason.empty()) j["gauges_unavailable"] = g.unavailable_reason;
       std::printf("%s\n", j.dump().c_str());
     } else {
       std::string what = b.main_package_path().empty() ? id->exe_path : b.main_package_path();
-      std::printf("%-7d %-16s %-9s %-8s %-6s %-4s %-8s %-12s %s%s\n", pid, id->comm.c_str(),
+      std::printf("%-7d %-16s %-9s %-8s %-6s %-4s %-8s %-6s %-12s %s%s\n", pid, id->comm.c_str(),
                   b.go_version().c_str(), b.stripped() ? "yes" : "no", Opt(procs).c_str(),
-                  Opt(gogc).c_str(), Limit(g.memory_limit).c_str(),
+                  Opt(gogc).c_str(), Limit(g.memory_limit).c_str(), Opt(g.goroutines).c_str(),
                   id->container.empty() ? "-" : id->container.substr(0, 12).c_str(), what.c_str(),
                   g.unavailable_reason.empty() ? "" : ("  (" + g.unavailable_reason + ")").c_str());
     }

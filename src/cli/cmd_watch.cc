@@ -96,6 +96,7 @@ int WatchCommand(const WatchOptions& options) {
       r.gogc = g->gogc;
       r.memory_limit = g->memory_limit;
       r.heap_now_bytes = g->heap_live_bytes;
+      r.goroutines = g->goroutines;
       r.drops = (*source)->drops(r.pid);
     }
     if (options.json) {

@@ -57,9 +57,9 @@ std::string Truncate(std::string s, size_t n) {
 
 std::string FormatWatchTable(const std::vector<WatchRow>& rows, const std::string& title) {
   std::string out = title + "\n";
-  out += fmt::format("{:>8} {:<16} {:<9} {:>6} {:>22} {:>22} {:>10} {:>13} {:>7} {:>11}\n", "PID",
-                     "COMMAND", "GO", "GC/s", "STW p50/p99/max ms", "NON-GC STOPS", "ALLOC MB/s",
-                     "HEAP MB", "GC CPU", "GOGC/LIMIT");
+  out += fmt::format("{:>8} {:<16} {:<9} {:>6} {:>22} {:>22} {:>10} {:>13} {:>7} {:>11} {:>7}\n",
+                     "PID", "COMMAND", "GO", "GC/s", "STW p50/p99/max ms", "NON-GC STOPS",
+                     "ALLOC MB/s", "HEAP MB", "GC CPU", "GOGC/LIMIT", "GOR");
   for (const WatchRow& r : rows) {
     const WindowStats& w = r.window;
     std::string stw = w.gc_pauses.count == 0
@@ -71,11 +71,11 @@ std::string FormatWatchTable(const std::vector<WatchRow>& rows, const std::strin
                            : fmt::format("{:.0f}->{:.0f}", w.heap_live_bytes / kBytesPerMB,
                                          w.heap_goal_bytes / kBytesPerMB);
     std::string go = r.go_version.starts_with("go") ? r.go_version.substr(2) : r.go_version;
-    out +=
-        fmt::format("{:>8} {:<16} {:<9} {:>6.1f} {:>22} {:>22} {:>10.1f} {:>13} {:>7} {:>11}{}\n",
-                    r.pid, Truncate(r.comm, 16), Truncate(go, 9), w.gcs_per_sec, stw,
-                    Truncate(StopsCell(w), 22), w.alloc_bytes_per_sec / kBytesPerMB, heap,
-                    FormatPercent(w.gc_cpu_share), SettingsCell(r), r.exited ? "  (exited)" : "");
+    out += fmt::format(
+        "{:>8} {:<16} {:<9} {:>6.1f} {:>22} {:>22} {:>10.1f} {:>13} {:>7} {:>11} {:>7}{}\n", r.pid,
+        Truncate(r.comm, 16), Truncate(go, 9), w.gcs_per_sec, stw, Truncate(StopsCell(w), 22),
+        w.alloc_bytes_per_sec / kBytesPerMB, heap, FormatPercent(w.gc_cpu_share), SettingsCell(r),
+        r.goroutines ? std::to_string(*r.goroutines) : "-", r.exited ? "  (exited)" : "");
   }
   return out;
 }
@@ -114,7 +114,8 @@ nlohmann::json WatchRowToJson(const WatchRow& r, int64_t now_ns) {
       {"exited", r.exited},
       {"gogc", r.gogc ? nlohmann::json(*r.gogc) : nlohmann::json()},
       {"memory_limit_bytes", r.memory_limit ? nlohmann::json(*r.memory_limit) : nlohmann::json()},
-      {"heap_now_bytes", r.heap_now_bytes ? nlohmann::json(*r.heap_now_bytes) : nlohmann::json()}};
+      {"heap_now_bytes", r.heap_now_bytes ? nlohmann::json(*r.heap_now_bytes) : nlohmann::json()},
+      {"goroutines", r.goroutines ? nlohmann::json(*r.goroutines) : nlohmann::json()}};
 }
 
 }  // namespace gcpilot

@@ -1,6 +1,6 @@
 // The `gcpilot watch` view: one row per traced process over the last window
 // (GCs/s, STW pause p50/p99/max, non-GC stops with their main reason, alloc
-// rate, heap live -> goal, GC CPU), as a fixed-width text table or as one
+// rate, heap live -> goal, GC CPU, goroutines), as a fixed-width text table or as one
 // JSON object per row ("type": "watch").
 // Thread-safety: pure functions.
 #pragma once
@@ -28,6 +28,7 @@ struct WatchRow {
   std::optional<int32_t> gogc;          // -1: off.
   std::optional<int64_t> memory_limit;  // Bytes; INT64_MAX: none.
   std::optional<uint64_t> heap_now_bytes;
+  std::optional<int64_t> goroutines;  // Approximate while they come and go.
 };
 
 // The table, with a header line; `title` goes first (e.g. the time and the

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "golang/code_scan.h"
@@ -15,6 +16,7 @@ namespace gcpilot::golang {
 namespace {
 
 using Offsets = std::array<std::optional<uint32_t>, kRuntimeFieldCount>;
+using Members = std::array<std::optional<MemberLocation>, kRuntimeMemberCount>;
 using Addresses = std::array<std::optional<uint64_t>, kRuntimeGlobalCount>;
 
 std::string Hex(uint64_t v) {
@@ -40,9 +42,10 @@ class RuntimeLayoutResolver {
     const bool have_table = TableHasVersion(version_);
     // Member offsets.
     Offsets offsets;
+    Members members;
     std::string offsets_how;
     if (binary_.has_dwarf()) {
-      auto from_dwarf = OffsetsFromDwarf();
+      auto from_dwarf = OffsetsFromDwarf(members);
       if (from_dwarf.ok()) {
         offsets = *from_dwarf;
         offsets_how = "dwarf";
@@ -55,6 +58,8 @@ class RuntimeLayoutResolver {
       offsets = OffsetsFromTable();
       offsets_how = "table";
     }
+    // Offsets of members reached through pointers, from the same source.
+    if (offsets_how == "table") members = MembersFromTable();
     // Global addresses.
     Addresses addresses;
     std::string addresses_how;
@@ -74,6 +79,7 @@ class RuntimeLayoutResolver {
     }
 
     RuntimeLayout layout;
+    layout.members_ = members;
     for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
       const RuntimeFieldSpec& spec = FieldSpec(static_cast<RuntimeField>(f));
       const auto& base = addresses[static_cast<size_t>(spec.global)];
@@ -99,7 +105,9 @@ class RuntimeLayoutResolver {
                             TableVersionList() + ")");
   }
 
-  StatusOr<Offsets> OffsetsFromDwarf() const {
+  // The fields' offsets, and in `out_members` the members' (one batch of
+  // DWARF queries for both).
+  StatusOr<Offsets> OffsetsFromDwarf(Members& out_members) const {
     std::vector<StructMemberQuery> queries;
     for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
       const RuntimeFieldSpec& spec = FieldSpec(static_cast<RuntimeField>(f));
@@ -107,7 +115,15 @@ class RuntimeLayoutResolver {
         queries.push_back({GlobalSpec(spec.global).struct_type, path});
       }
     }
+    const size_t field_queries = queries.size();
+    for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
+      const RuntimeMemberSpec& spec = MemberSpec(static_cast<RuntimeMember>(m));
+      for (std::string_view path : spec.member_paths) queries.push_back({spec.struct_type, path});
+    }
     const auto members = binary_.FindStructMembers(queries);
+    auto member_status = MembersFromDwarf(
+        std::span<const StatusOr<DwarfMember>>(members).subspan(field_queries), out_members);
+    if (!member_status.ok()) return member_status;
     Offsets offsets;
     size_t q = 0;
     for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
@@ -147,6 +163,45 @@ class RuntimeLayoutResolver {
       if (row.go_version == version_) offsets[static_cast<size_t>(row.field)] = row.offset;
     }
     return offsets;
+  }
+
+  // `found` has one result per member path of every RuntimeMember, in
+  // order. Absent members stay nullopt; a member of the wrong size is an
+  // error.
+  Status MembersFromDwarf(std::span<const StatusOr<DwarfMember>> results, Members& members) const {
+    size_t q = 0;
+    for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
+      const RuntimeMemberSpec& spec = MemberSpec(static_cast<RuntimeMember>(m));
+      for (size_t i = 0; i < spec.member_paths.size(); ++i, ++q) {
+        if (spec.member_paths[i].empty() || members[m]) continue;
+        const StatusOr<DwarfMember>& found = results[q];
+        if (!found.ok()) {
+          if (found.status().code() == StatusCode::kNotFound ||
+              found.status().code() == StatusCode::kInvalidArgument) {
+            continue;
+          }
+          return found.status();
+        }
+        if (found->size != spec.scalar_size || found->offset > UINT32_MAX) {
+          return Status::DataLoss(binary_.path() + ": DWARF: " +
+                                  std::string(RuntimeMemberName(static_cast<RuntimeMember>(m))) +
+                                  " has size " + std::to_string(found->size) + ", expected " +
+                                  std::to_string(spec.scalar_size));
+        }
+        members[m] = MemberLocation{static_cast<uint32_t>(found->offset), spec.scalar_size};
+      }
+    }
+    return Status::Ok();
+  }
+
+  Members MembersFromTable() const {
+    Members members;
+    for (const TableMember& row : TableMembers()) {
+      if (row.go_version != version_) continue;
+      const size_t m = static_cast<size_t>(row.member);
+      members[m] = MemberLocation{row.offset, MemberSpec(row.member).scalar_size};
+    }
+    return members;
   }
 
   const TableGlobal* FindTableGlobal(RuntimeGlobal g) const {

@@ -1,7 +1,9 @@
 // RuntimeLayout: where a Go binary's runtime keeps the fields gcpilot reads
 // (runtime.memstats, runtime.work, runtime.gcController, runtimeInitTime,
-// gomaxprocs), as link-time virtual addresses, for plain, -w (no DWARF) and
-// -s -w (stripped: no .symtab, no DWARF) binaries.
+// gomaxprocs, and for the goroutine count allglen, allp and sched), as
+// link-time virtual addresses, for plain, -w (no DWARF) and -s -w (stripped:
+// no .symtab, no DWARF) binaries; plus member offsets inside runtime types
+// that are reached through pointers (p.gFree.n), not through a global.
 //
 // Addresses of the globals come from .symtab, else (stripped) from the
 // runtime's own code: RIP-relative operands of chosen runtime functions,
@@ -52,12 +54,35 @@ enum class RuntimeField : uint8_t {
   kGcControllerMemoryLimit,   // int64 (atomic.Int64)
   kRuntimeInitTime,           // runtime.runtimeInitTime int64
   kGomaxprocs,                // runtime.gomaxprocs int32
+  kAllglen,                   // runtime.allglen uintptr
+  kAllpArray,                 // runtime.allp: the slice's array pointer
+  kAllpLen,                   // runtime.allp: the slice's len
+  kSchedGFreeN,               // runtime.sched.gFree.n int32
+  kSchedNgsys,                // runtime.sched.ngsys uint32 (1.19) / atomic.Int32: the value
   kCount
 };
 inline constexpr size_t kRuntimeFieldCount = static_cast<size_t>(RuntimeField::kCount);
 
 // The field's Go spelling without "runtime.", e.g. "work.tSweepTerm".
 std::string_view RuntimeFieldName(RuntimeField f);
+
+// Members of runtime types reached through pointers (not globals): their
+// offsets from the start of the pointed-to struct.
+enum class RuntimeMember : uint8_t {
+  kPGFreeN,  // runtime.p.gFree.n int32 (dead Gs cached on the P)
+  kCount
+};
+inline constexpr size_t kRuntimeMemberCount = static_cast<size_t>(RuntimeMember::kCount);
+
+// "p.gFree.n".
+std::string_view RuntimeMemberName(RuntimeMember m);
+
+// A member's offset in its struct and the size of one scalar read there.
+struct MemberLocation {
+  uint32_t offset;
+  uint8_t size;
+  bool operator==(const MemberLocation&) const = default;
+};
 
 // Where one field lives: its link-time virtual address (a process adds its
 // PIE load bias) and the size of one scalar read there (for the [256]uint64
@@ -74,6 +99,10 @@ class RuntimeLayout {
   const std::optional<FieldLocation>& Get(RuntimeField f) const {
     return fields_[static_cast<size_t>(f)];
   }
+  // The member's offset (DWARF, else the table); nullopt when unknown.
+  const std::optional<MemberLocation>& Member(RuntimeMember m) const {
+    return members_[static_cast<size_t>(m)];
+  }
   // How the layout was found: "dwarf" (symtab addresses, DWARF offsets),
   // "symtab+table go1.22.12" (-w), "code+table go1.22.12" (stripped),
   // "code+dwarf go1.22.12" (DWARF without .symtab).
@@ -82,6 +111,7 @@ class RuntimeLayout {
  private:
   friend class RuntimeLayoutResolver;
   std::array<std::optional<FieldLocation>, kRuntimeFieldCount> fields_{};
+  std::array<std::optional<MemberLocation>, kRuntimeMemberCount> members_{};
   std::string how_;
 };
 

@@ -12,6 +12,10 @@ constexpr std::array<RuntimeGlobalSpec, kRuntimeGlobalCount> kGlobals = {{
     {"runtime.gcController", "runtime.gcControllerState"},
     {"runtime.runtimeInitTime", ""},
     {"runtime.gomaxprocs", ""},
+    {"runtime.allglen", ""},
+    // A slice is a struct in Go's DWARF: array, len, cap.
+    {"runtime.allp", "[]*runtime.p"},
+    {"runtime.sched", "runtime.schedt"},
 }};
 
 constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
@@ -43,7 +47,21 @@ constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
     {G::kGcController, {"memoryLimit.value", ""}, 8, 8},
     {G::kRuntimeInitTime, {"", ""}, 8, 8},
     {G::kGomaxprocs, {"", ""}, 4, 4},
+    {G::kAllglen, {"", ""}, 8, 8},
+    {G::kAllp, {"array", ""}, 8, 8},
+    {G::kAllp, {"len", ""}, 8, 8},
+    {G::kSched, {"gFree.n", ""}, 4, 4},
+    // 1.21+: atomic.Int32; 1.19: a plain uint32.
+    {G::kSched, {"ngsys.value", "ngsys"}, 4, 4},
 }};
+
+constexpr std::array<RuntimeMemberSpec, kRuntimeMemberCount> kMembers = {{
+    {"runtime.p", {"gFree.n", ""}, 4},
+}};
+
+constexpr std::array<std::string_view, kRuntimeMemberCount> kMemberNames = {
+    "p.gFree.n",
+};
 
 constexpr std::array<std::string_view, kRuntimeFieldCount> kFieldNames = {
     "memstats.numgc",
@@ -72,12 +90,18 @@ constexpr std::array<std::string_view, kRuntimeFieldCount> kFieldNames = {
     "gcController.memoryLimit",
     "runtimeInitTime",
     "gomaxprocs",
+    "allglen",
+    "allp.array",
+    "allp.len",
+    "sched.gFree.n",
+    "sched.ngsys",
 };
 
 }  // namespace
 
 const RuntimeGlobalSpec& GlobalSpec(RuntimeGlobal g) { return kGlobals[static_cast<size_t>(g)]; }
 const RuntimeFieldSpec& FieldSpec(RuntimeField f) { return kFields[static_cast<size_t>(f)]; }
+const RuntimeMemberSpec& MemberSpec(RuntimeMember m) { return kMembers[static_cast<size_t>(m)]; }
 
 std::string_view RuntimeGlobalName(RuntimeGlobal g) {
   std::string_view symbol = GlobalSpec(g).symbol;
@@ -87,6 +111,11 @@ std::string_view RuntimeGlobalName(RuntimeGlobal g) {
 std::string_view RuntimeFieldName(RuntimeField f) {
   const size_t i = static_cast<size_t>(f);
   return i < kFieldNames.size() ? kFieldNames[i] : std::string_view("unknown");
+}
+
+std::string_view RuntimeMemberName(RuntimeMember m) {
+  const size_t i = static_cast<size_t>(m);
+  return i < kMemberNames.size() ? kMemberNames[i] : std::string_view("unknown");
 }
 
 }  // namespace gcpilot::golang

@@ -21,6 +21,9 @@ enum class RuntimeGlobal : uint8_t {
   kGcController,
   kRuntimeInitTime,
   kGomaxprocs,
+  kAllglen,
+  kAllp,
+  kSched,
   kCount
 };
 inline constexpr size_t kRuntimeGlobalCount = static_cast<size_t>(RuntimeGlobal::kCount);
@@ -41,9 +44,18 @@ struct RuntimeFieldSpec {
   uint16_t dwarf_size;
 };
 
+// A member of a runtime struct type reached through a pointer.
+struct RuntimeMemberSpec {
+  std::string_view struct_type;  // "runtime.p".
+  std::array<std::string_view, 2> member_paths;
+  uint8_t scalar_size;  // MemberLocation::size, also its DWARF size.
+};
+
 const RuntimeGlobalSpec& GlobalSpec(RuntimeGlobal g);
+const RuntimeMemberSpec& MemberSpec(RuntimeMember m);
 const RuntimeFieldSpec& FieldSpec(RuntimeField f);
-// "memstats", "work", "gcController", "runtimeInitTime", "gomaxprocs".
+// "memstats", "work", "gcController", "runtimeInitTime", "gomaxprocs",
+// "allglen", "allp", "sched".
 std::string_view RuntimeGlobalName(RuntimeGlobal g);
 
 }  // namespace gcpilot::golang

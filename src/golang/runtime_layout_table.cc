@@ -9,17 +9,29 @@ namespace {
 
 using F = RuntimeField;
 using G = RuntimeGlobal;
+using M = RuntimeMember;
 
+// Each array below defines the one row macro it wants and leaves the others
+// empty.
 #define GCPILOT_LAYOUT_OFFSET(version, field, offset) {version, F::field, offset},
+#define GCPILOT_LAYOUT_MEMBER(version, member, offset)
 #define GCPILOT_LAYOUT_GLOBAL(version, global, section, size)
 #define GCPILOT_LAYOUT_REF(version, global, function, index, mnemonic, size, offset)
 constexpr TableOffset kOffsets[] = {
 #include "golang/runtime_layout_table.inc"
     {"", F::kCount, 0}};  // Sentinel (not returned).
 #undef GCPILOT_LAYOUT_OFFSET
-#undef GCPILOT_LAYOUT_GLOBAL
+#undef GCPILOT_LAYOUT_MEMBER
 
 #define GCPILOT_LAYOUT_OFFSET(version, field, offset)
+#define GCPILOT_LAYOUT_MEMBER(version, member, offset) {version, M::member, offset},
+constexpr TableMember kMembers[] = {
+#include "golang/runtime_layout_table.inc"
+    {"", M::kCount, 0}};
+#undef GCPILOT_LAYOUT_MEMBER
+#undef GCPILOT_LAYOUT_GLOBAL
+
+#define GCPILOT_LAYOUT_MEMBER(version, member, offset)
 #define GCPILOT_LAYOUT_GLOBAL(version, global, section, size) {version, G::global, section, size},
 constexpr TableGlobal kGlobals[] = {
 #include "golang/runtime_layout_table.inc"
@@ -34,6 +46,7 @@ constexpr TableReference kReferences[] = {
 #include "golang/runtime_layout_table.inc"
     {"", G::kCount, "", 0, "", 0, 0}};
 #undef GCPILOT_LAYOUT_OFFSET
+#undef GCPILOT_LAYOUT_MEMBER
 #undef GCPILOT_LAYOUT_GLOBAL
 #undef GCPILOT_LAYOUT_REF
 
@@ -45,6 +58,7 @@ std::span<const T> WithoutSentinel(const T (&rows)[N]) {
 }  // namespace
 
 std::span<const TableOffset> TableOffsets() { return WithoutSentinel(kOffsets); }
+std::span<const TableMember> TableMembers() { return WithoutSentinel(kMembers); }
 std::span<const TableGlobal> TableGlobals() { return WithoutSentinel(kGlobals); }
 std::span<const TableReference> TableReferences() { return WithoutSentinel(kReferences); }
 

@@ -1,5 +1,6 @@
 // The per-exact-Go-version table behind RuntimeLayout for binaries without
-// DWARF: member offsets (as DWARF gave them), the section and size of each
+// DWARF: member offsets (as DWARF gave them) of the globals' fields and of
+// members reached through pointers (p.gFree.n), the section and size of each
 // runtime global, and the code references that locate each global in a
 // stripped binary ("the k-th RIP-relative operand of runtime.X, an `op` of
 // `size` bytes, points at global + offset"). The rows live in
@@ -25,6 +26,12 @@ struct TableOffset {
   uint32_t offset;  // From the start of the global.
 };
 
+struct TableMember {
+  std::string_view go_version;
+  RuntimeMember member;
+  uint32_t offset;  // From the start of its struct type.
+};
+
 struct TableGlobal {
   std::string_view go_version;
   RuntimeGlobal global;
@@ -43,6 +50,7 @@ struct TableReference {
 };
 
 std::span<const TableOffset> TableOffsets();
+std::span<const TableMember> TableMembers();
 std::span<const TableGlobal> TableGlobals();
 std::span<const TableReference> TableReferences();
 

@@ -2,7 +2,8 @@
 // the stripped build's layout (code+table) equals the DWARF layout of the
 // same program's plain build; the generated table equals DWARF; a -w binary
 // (objcopy --strip-debug) uses symtab+table; unknown exact versions and
-// corrupt code give errors, never guesses or crashes.
+// corrupt code give errors, never guesses or crashes. Member offsets of
+// types reached through pointers (p.gFree.n) likewise: table equals DWARF.
 #include "golang/runtime_layout.h"
 
 #include <gtest/gtest.h>
@@ -50,11 +51,20 @@ bool PatchVersion(std::vector<uint8_t>& bytes, const std::string& from, const st
   return true;
 }
 
+void ExpectSameMembers(const RuntimeLayout& a, const RuntimeLayout& b) {
+  for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
+    const auto member = static_cast<RuntimeMember>(m);
+    ASSERT_TRUE(a.Member(member).has_value()) << RuntimeMemberName(member);
+    EXPECT_EQ(a.Member(member), b.Member(member)) << RuntimeMemberName(member);
+  }
+}
+
 void ExpectSameLayout(const RuntimeLayout& a, const RuntimeLayout& b) {
   for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
     const auto field = static_cast<RuntimeField>(f);
     EXPECT_EQ(a.Get(field), b.Get(field)) << RuntimeFieldName(field);
   }
+  ExpectSameMembers(a, b);
 }
 
 // "section+offset" of `address` in `elf`.
@@ -81,6 +91,7 @@ void ExpectSameRelativeLayout(const GoBinary& a_binary, const RuntimeLayout& a,
               SectionRelative(b_binary.elf(), b.Get(field)->address))
         << RuntimeFieldName(field);
   }
+  ExpectSameMembers(a, b);
 }
 
 TEST(RuntimeLayoutTest, FieldNames) {
@@ -91,6 +102,9 @@ TEST(RuntimeLayoutTest, FieldNames) {
   EXPECT_EQ(names.size(), kRuntimeFieldCount);
   EXPECT_EQ(RuntimeFieldName(RuntimeField::kWorkTSweepTerm), "work.tSweepTerm");
   EXPECT_EQ(RuntimeFieldName(RuntimeField::kCount), "unknown");
+  EXPECT_EQ(RuntimeFieldName(RuntimeField::kSchedNgsys), "sched.ngsys");
+  EXPECT_EQ(RuntimeMemberName(RuntimeMember::kPGFreeN), "p.gFree.n");
+  EXPECT_EQ(RuntimeMemberName(RuntimeMember::kCount), "unknown");
 }
 
 TEST(RuntimeLayoutTest, StrippedLayoutEqualsDwarfLayoutOfEveryToolchain) {
@@ -119,6 +133,22 @@ TEST(RuntimeLayoutTest, StrippedLayoutEqualsDwarfLayoutOfEveryToolchain) {
     auto gomaxprocs = plain->FindGlobal("runtime.gomaxprocs");
     ASSERT_TRUE(gomaxprocs.ok());
     EXPECT_EQ(want->Get(RuntimeField::kGomaxprocs), (FieldLocation{gomaxprocs->address, 4}));
+    // The goroutine count's inputs: allp is a slice (array, len, cap).
+    auto allp = plain->FindGlobal("runtime.allp");
+    ASSERT_TRUE(allp.ok());
+    EXPECT_EQ(allp->size, 24u);
+    EXPECT_EQ(want->Get(RuntimeField::kAllpArray), (FieldLocation{allp->address, 8}));
+    EXPECT_EQ(want->Get(RuntimeField::kAllpLen), (FieldLocation{allp->address + 8, 8}));
+    auto sched = plain->FindGlobal("runtime.sched");
+    auto ngsys = plain->FindStructMember("runtime.schedt",
+                                         testing::GoMinor(go_dir) < 21 ? "ngsys" : "ngsys.value");
+    ASSERT_TRUE(sched.ok() && ngsys.ok());
+    EXPECT_EQ(want->Get(RuntimeField::kSchedNgsys),
+              (FieldLocation{sched->address + ngsys->offset, 4}));
+    auto p_free = plain->FindStructMember("runtime.p", "gFree.n");
+    ASSERT_TRUE(p_free.ok());
+    EXPECT_EQ(want->Member(RuntimeMember::kPGFreeN),
+              (MemberLocation{static_cast<uint32_t>(p_free->offset), 4}));
     // Every field exists in 1.19-1.23 (stackScan: maxStackScan on 1.19).
     for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
       EXPECT_TRUE(want->Get(static_cast<RuntimeField>(f)).has_value())
@@ -183,6 +213,24 @@ TEST(RuntimeLayoutTest, TableOffsetsEqualDwarfOfEveryToolchain) {
       if (offset) {
         EXPECT_EQ(*offset, table[field]);
       }
+    }
+    std::map<RuntimeMember, uint32_t> members;
+    for (const TableMember& row : TableMembers()) {
+      if (row.go_version == version) members[row.member] = row.offset;
+    }
+    for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
+      const auto member = static_cast<RuntimeMember>(m);
+      SCOPED_TRACE(std::string(RuntimeMemberName(member)));
+      const RuntimeMemberSpec& spec = MemberSpec(member);
+      std::optional<uint64_t> offset;
+      for (std::string_view path : spec.member_paths) {
+        if (path.empty() || offset) continue;
+        auto found = (*dwarf)->FindMember(spec.struct_type, path);
+        if (found.ok()) offset = found->offset;
+      }
+      ASSERT_TRUE(offset.has_value());  // Every member exists in 1.19-1.23.
+      ASSERT_EQ(members.count(member), 1u);
+      EXPECT_EQ(*offset, members[member]);
     }
     for (const TableGlobal& row : TableGlobals()) {
       if (row.go_version != version) continue;

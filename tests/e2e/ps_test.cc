@@ -1,7 +1,8 @@
 // `gcpilot ps` against real Go processes of every installed Go version,
 // plain and stripped: version and package from .go.buildinfo, and GOGC /
 // GOMEMLIMIT / GOMAXPROCS read from process memory equal what the processes
-// were started with, stripped binaries included.
+// were started with, stripped binaries included; the goroutine count read
+// from process memory equals runtime.NumGoroutine() of an idle program.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -55,6 +56,64 @@ TEST(Ps, ListsGoProcessesWithTheirRuntimeSettings) {
       EXPECT_EQ(j["gogc"], 77) << j.dump();
       EXPECT_EQ(j["memory_limit_bytes"], int64_t{300} << 20) << j.dump();
       EXPECT_EQ(j["gomaxprocs"], 1) << j.dump();
+      EXPECT_TRUE(j["goroutines"].is_number_integer()) << j.dump();
+      EXPECT_FALSE(j.contains("gauges_unavailable")) << j.dump();
+    }
+  }
+}
+
+// Each idle program parks 30 goroutines after running and ending 120 (so
+// that dead goroutines sit in the per-P and global free lists the count
+// subtracts), then prints its steady runtime.NumGoroutine(); with
+// GOMAXPROCS=2 the sum runs over two Ps.
+TEST(Ps, GoroutineCountEqualsNumGoroutine) {
+  std::vector<std::string> versions = GoVersions();
+  ASSERT_FALSE(versions.empty()) << "no Go test programs built";
+  std::string start;
+  int n = 0;
+  for (const std::string& v : versions) {
+    for (bool stripped : {false, true}) {
+      start += "GOMAXPROCS=2 " + TestProg(v, "idle", stripped) +
+               " -duration 30s -stdout-every 0 -goroutines 30 > out." + std::to_string(n++) +
+               " & echo $! >> pids; ";
+    }
+  }
+  std::string dir = TempDir("ps-goroutines");
+  // Wait (up to 20 s) until every program has printed its steady count.
+  const std::string wait =
+      "for i in $(seq 200); do ready=0; for f in out.*; do grep -q goroutines= $f && "
+      "ready=$((ready+1)); done; [ $ready -eq " +
+      std::to_string(n) + " ] && break; sleep 0.1; done; ";
+  CommandResult r =
+      Sh("cd " + dir + "; " + start + wait + GcpilotBin() + " ps --json; kill $(cat pids)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<int, json> by_pid;
+  for (const json& j : JsonLines(r.out)) by_pid[j["pid"].get<int>()] = j;
+  std::vector<std::string> pids;
+  {
+    std::string text = ReadFile(dir + "/pids");
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      pids.push_back(text.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+  }
+  ASSERT_EQ(pids.size(), static_cast<size_t>(n));
+  int i = 0;
+  for (const std::string& v : versions) {
+    for (bool stripped : {false, true}) {
+      SCOPED_TRACE("go" + v + (stripped ? " stripped" : " plain"));
+      const int pid = std::stoi(pids[i]);
+      const std::string out = ReadFile(dir + "/out." + std::to_string(i++));
+      const size_t at = out.find("goroutines=");
+      ASSERT_NE(at, std::string::npos) << "no count printed: " << out;
+      const int want = std::stoi(out.substr(at + 11));
+      EXPECT_GE(want, 31);  // main + the 30 parked.
+      ASSERT_TRUE(by_pid.count(pid)) << "pid " << pid << " not listed\n" << r.out;
+      const json& j = by_pid[pid];
+      EXPECT_EQ(j["stripped"], stripped);
+      EXPECT_EQ(j["goroutines"], want) << j.dump();
       EXPECT_FALSE(j.contains("gauges_unavailable")) << j.dump();
     }
   }

@@ -1,7 +1,8 @@
 // gen_runtime_layout: derives the rows of src/golang/runtime_layout_table.inc
 // for one exact Go version from several binaries built by that toolchain
 // (each with .symtab and DWARF), using gcpilot's own DWARF and code readers:
-//   - member offsets of every RuntimeField (DWARF; all binaries must agree);
+//   - member offsets of every RuntimeField and RuntimeMember (DWARF; all
+//     binaries must agree);
 //   - section and size of every runtime global (.symtab);
 //   - code references that locate each global in a stripped binary: RIP-
 //     relative operands of runtime functions that point into the global,
@@ -71,6 +72,30 @@ std::vector<int64_t> Offsets(const GoBinary& binary) {
         Fail(binary.path() + ": " + std::string(global.struct_type) + "." + std::string(path) +
              " has size " + std::to_string(m->size) + ", expected " +
              std::to_string(spec.dwarf_size));
+      }
+      offsets[i] = static_cast<int64_t>(m->offset);
+      break;
+    }
+  }
+  return offsets;
+}
+
+// The offsets of every RuntimeMember in `binary` (by DWARF): index ->
+// offset or -1.
+std::vector<int64_t> MemberOffsets(const GoBinary& binary) {
+  auto dwarf = binary.OpenDwarf();
+  if (!dwarf.ok()) Fail(binary.path() + ": " + dwarf.status().ToString());
+  std::vector<int64_t> offsets(kRuntimeMemberCount, -1);
+  for (size_t i = 0; i < kRuntimeMemberCount; ++i) {
+    const RuntimeMemberSpec& spec = MemberSpec(static_cast<RuntimeMember>(i));
+    for (std::string_view path : spec.member_paths) {
+      if (path.empty()) continue;
+      auto m = (*dwarf)->FindMember(spec.struct_type, path);
+      if (!m.ok()) continue;
+      if (m->size != spec.scalar_size) {
+        Fail(binary.path() + ": " + std::string(spec.struct_type) + "." + std::string(path) +
+             " has size " + std::to_string(m->size) + ", expected " +
+             std::to_string(spec.scalar_size));
       }
       offsets[i] = static_cast<int64_t>(m->offset);
       break;
@@ -173,14 +198,36 @@ void Run(const std::vector<std::string>& paths) {
         "kGcControllerMemoryLimit",
         "kRuntimeInitTime",
         "kGomaxprocs",
+        "kAllglen",
+        "kAllpArray",
+        "kAllpLen",
+        "kSchedGFreeN",
+        "kSchedNgsys",
     };
     static_assert(std::size(kEnumerators) == kRuntimeFieldCount);
     std::printf("GCPILOT_LAYOUT_OFFSET(\"%s\", %s, %lld)\n", v.c_str(), kEnumerators[i],
                 static_cast<long long>(offsets[i]));
   }
 
-  static constexpr const char* kGlobalEnumerators[] = {"kMemstats", "kWork", "kGcController",
-                                                       "kRuntimeInitTime", "kGomaxprocs"};
+  const std::vector<int64_t> members = MemberOffsets(binaries[0]);
+  for (size_t b = 1; b < binaries.size(); ++b) {
+    if (MemberOffsets(binaries[b]) != members) Fail(binaries[b].path() + ": DWARF offsets differ");
+  }
+  static constexpr const char* kMemberEnumerators[] = {"kPGFreeN"};
+  static_assert(std::size(kMemberEnumerators) == kRuntimeMemberCount);
+  for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
+    if (members[m] < 0) {
+      std::printf("// %s: no %s\n", v.c_str(),
+                  std::string(RuntimeMemberName(static_cast<RuntimeMember>(m))).c_str());
+      continue;
+    }
+    std::printf("GCPILOT_LAYOUT_MEMBER(\"%s\", %s, %lld)\n", v.c_str(), kMemberEnumerators[m],
+                static_cast<long long>(members[m]));
+  }
+
+  static constexpr const char* kGlobalEnumerators[] = {
+      "kMemstats",   "kWork",    "kGcController", "kRuntimeInitTime",
+      "kGomaxprocs", "kAllglen", "kAllp",         "kSched"};
   static_assert(std::size(kGlobalEnumerators) == kRuntimeGlobalCount);
   for (size_t g = 0; g < kRuntimeGlobalCount; ++g) {
     const RuntimeGlobalSpec& spec = GlobalSpec(static_cast<RuntimeGlobal>(g));

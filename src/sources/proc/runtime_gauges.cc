@@ -3,9 +3,11 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "golang/runtime_layout.h"
 #include "sources/proc/load_bias.h"
@@ -13,8 +15,73 @@
 namespace gcpilot::proc {
 namespace {
 
+// A plausibility bound on len(allp) (= GOMAXPROCS; 1.19-1.23 set no cap):
+// a larger value means the layout is wrong, and is not used.
+constexpr uint64_t kMaxPs = 1 << 16;
+
 void Note(RuntimeGauges& g, const std::string& why) {
   if (g.unavailable_reason.empty()) g.unavailable_reason = why;
+}
+
+template <typename T>
+Status ReadValue(pid_t pid, uint64_t address, T& out) {
+  return ReadProcessMemory(pid, address, &out, sizeof(out));
+}
+
+// gcount() of proc.go, from outside (`bias`: the PIE load bias). The reads
+// are not atomic together: see RuntimeGauges::goroutines.
+StatusOr<int64_t> ReadGoroutineCount(pid_t pid, const golang::RuntimeLayout& layout, uint64_t bias,
+                                     const std::string& go_version) {
+  using golang::RuntimeField;
+  auto where = [&](RuntimeField f, size_t size) -> StatusOr<uint64_t> {
+    const auto& loc = layout.Get(f);
+    if (!loc || loc->size != size) {
+      return Status::NotFound(std::string(golang::RuntimeFieldName(f)) + " not located in " +
+                              go_version);
+    }
+    return loc->address + bias;
+  };
+  const auto& p_free = layout.Member(golang::RuntimeMember::kPGFreeN);
+  if (!p_free || p_free->size != sizeof(int32_t)) {
+    return Status::NotFound(
+        std::string(golang::RuntimeMemberName(golang::RuntimeMember::kPGFreeN)) +
+        " not located in " + go_version);
+  }
+  uint64_t allglen = 0, allp = 0, nps = 0;
+  int32_t sched_free = 0, ngsys = 0;
+  struct Read {
+    RuntimeField field;
+    void* out;
+    size_t size;
+  };
+  for (const Read& r :
+       {Read{RuntimeField::kAllglen, &allglen, 8}, Read{RuntimeField::kAllpArray, &allp, 8},
+        Read{RuntimeField::kAllpLen, &nps, 8}, Read{RuntimeField::kSchedGFreeN, &sched_free, 4},
+        Read{RuntimeField::kSchedNgsys, &ngsys, 4}}) {
+    StatusOr<uint64_t> address = where(r.field, r.size);
+    if (!address.ok()) return address.status();
+    Status s = ReadProcessMemory(pid, *address, r.out, r.size);
+    if (!s.ok()) return s;
+  }
+  if (nps > kMaxPs || (nps > 0 && allp == 0)) {
+    return Status::DataLoss("runtime.allp has len " + std::to_string(nps) +
+                            ": not a plausible P array");
+  }
+  std::vector<uint64_t> ps(nps);
+  if (nps > 0) {
+    Status s = ReadProcessMemory(pid, allp, ps.data(), nps * sizeof(uint64_t));
+    if (!s.ok()) return s;
+  }
+  // As the runtime computes it: int32 arithmetic on a uintptr length.
+  int64_t n = static_cast<int32_t>(allglen) - int64_t{sched_free} - int64_t{ngsys};
+  for (uint64_t p : ps) {
+    if (p == 0) continue;  // Not yet set up (procresize in progress).
+    int32_t free = 0;
+    Status s = ReadValue(pid, p + p_free->offset, free);
+    if (!s.ok()) return s;
+    n -= free;
+  }
+  return std::max<int64_t>(n, 0);
 }
 
 }  // namespace
@@ -62,6 +129,12 @@ RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary, bool 
   read(golang::RuntimeField::kGcControllerGcPercent, g.gogc);
   read(golang::RuntimeField::kGcControllerMemoryLimit, g.memory_limit);
   if (want_heap_live) read(golang::RuntimeField::kGcControllerHeapLive, g.heap_live_bytes);
+  StatusOr<int64_t> goroutines = ReadGoroutineCount(pid, *layout, *bias, binary.go_version());
+  if (goroutines.ok()) {
+    g.goroutines = *goroutines;
+  } else {
+    Note(g, "goroutine count: " + goroutines.status().message());
+  }
   return g;
 }
 

@@ -1,5 +1,5 @@
-// RuntimeGauges: GOMAXPROCS, GOGC and GOMEMLIMIT read from a running Go
-// process's memory with process_vm_readv (no probe, no stop of the world,
+// RuntimeGauges: GOMAXPROCS, GOGC, GOMEMLIMIT and the goroutine count read
+// from a running Go process's memory with process_vm_readv (no probe, no stop of the world,
 // nothing written). Addresses and offsets come from golang::RuntimeLayout
 // (symbols and DWARF, else the per-Go-version table and, for stripped
 // binaries, the runtime's code); when the layout cannot be resolved (e.g. a
@@ -26,6 +26,12 @@ struct RuntimeGauges {
   // gcController.heapLive: heap in use now, as the pacer counts it (only
   // read when asked).
   std::optional<uint64_t> heap_live_bytes;
+  // Live goroutines as runtime.NumGoroutine() counts them (gcount():
+  // allglen - sched.gFree.n - sched.ngsys - the sum of p.gFree.n over allp),
+  // clamped to >= 0. A racy snapshot of a running program (the runtime's
+  // own formula, read without a lock): exact when the count is steady,
+  // approximate while goroutines start and exit between the reads.
+  std::optional<int64_t> goroutines;
   std::string unavailable_reason;  // Why some gauge could not be read.
 };
 
