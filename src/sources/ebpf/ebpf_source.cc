@@ -24,12 +24,6 @@ constexpr int64_t kLivenessIntervalNs = 1'000'000'000;
 constexpr int64_t kRescanIntervalNs = 10'000'000'000;
 constexpr int64_t kLingerNs = 30'000'000'000;
 
-std::optional<std::pair<uint64_t, uint64_t>> InodeOf(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return std::nullopt;
-  return std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
-}
-
 std::string ExeOf(pid_t pid) { return "/proc/" + std::to_string(pid) + "/exe"; }
 
 template <typename T>
@@ -51,9 +45,9 @@ StatusOr<std::unique_ptr<EbpfSource>> EbpfSource::Create(EbpfSourceOptions optio
   std::unique_ptr<EbpfSource> src(
       new EbpfSource(std::move(options), std::move(emit), std::move(notice)));
   for (const std::string& exe : src->options_.exes) {
-    std::optional<std::pair<uint64_t, uint64_t>> inode = InodeOf(exe);
-    if (!inode) return Status::FromErrno(errno, "--exe " + exe);
-    src->exe_inodes_.insert(*inode);
+    StatusOr<gcp_inode_key> inode = GoRuntimeProbe::KernelInodeKey(exe);
+    if (!inode.ok()) return Status::FromErrno(errno, "--exe " + exe);  // errno of its stat.
+    src->exe_inodes_.insert({inode->dev, inode->ino});
   }
   EbpfSource* raw = src.get();
   StatusOr<std::unique_ptr<GoRuntimeProbe>> probe = GoRuntimeProbe::Create(
@@ -119,8 +113,8 @@ size_t EbpfSource::Start() {
 
 bool EbpfSource::MatchesExe(pid_t pid) const {
   if (exe_inodes_.empty()) return true;
-  std::optional<std::pair<uint64_t, uint64_t>> inode = InodeOf(ExeOf(pid));
-  return inode && exe_inodes_.count(*inode) > 0;
+  StatusOr<gcp_inode_key> inode = GoRuntimeProbe::KernelInodeKey(ExeOf(pid));
+  return inode.ok() && exe_inodes_.count({inode->dev, inode->ino}) > 0;
 }
 
 bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
@@ -221,8 +215,12 @@ void EbpfSource::AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> bi
   t.binary = std::move(binary);
   t.start_time = proc::ReadStartTime(pid);
   t.traced_at_ns = clock_.NowNs();
-  if (StatusOr<gcp_inode_key> k = GoRuntimeProbe::KernelInodeKey(t.binary->path()); k.ok()) {
-    t.exe = *k;
+  // Only a `run` child waiting to exec is matched against exec records by
+  // its binary; the binary's path is the program's own then.
+  if (awaiting_exec) {
+    if (StatusOr<gcp_inode_key> k = GoRuntimeProbe::KernelInodeKey(t.binary->path()); k.ok()) {
+      t.exe = *k;
+    }
   }
   t.awaiting_exec = awaiting_exec;
   traced_[pid] = std::move(t);

@@ -101,7 +101,7 @@ class EbpfSource {
     std::shared_ptr<const golang::GoBinary> binary;
     uint64_t start_time = 0;   // /proc/PID/stat starttime: tells pid reuse.
     int64_t traced_at_ns = 0;  // Records from before this are another process's.
-    gcp_inode_key exe{};       // The binary, as exec records name it.
+    gcp_inode_key exe{};       // awaiting_exec: the binary, as exec records name it.
     bool awaiting_exec = false;
   };
 
@@ -148,7 +148,7 @@ class EbpfSource {
   using BinaryRef = std::shared_ptr<const golang::GoBinary>;
   std::map<const golang::GoBinary*, std::pair<BinaryRef, std::shared_ptr<const ProbePlan>>> plans_;
   std::map<const golang::GoBinary*, std::pair<BinaryRef, std::string>> plan_errors_;
-  std::set<std::pair<uint64_t, uint64_t>> exe_inodes_;  // --exe targets.
+  std::set<std::pair<uint64_t, uint64_t>> exe_inodes_;  // --exe targets (kernel keys).
   struct Watched {
     BinaryRef binary;
     std::shared_ptr<const ProbePlan> plan;
