@@ -153,7 +153,7 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
     }
     return false;
   }
-  Status s = TraceProcess(pid, id->exe_open, *bin, /*awaiting_exec=*/false);
+  Status s = TraceProcess(pid, id->exe_open, *bin, /*awaiting_exec=*/false, &*id);
   if (!s.ok() && proc::ReadStartTime(pid) != start_time) {
     ++stats_.missed;  // It ended while being attached to: not a refusal.
     return false;
@@ -188,8 +188,8 @@ StatusOr<std::shared_ptr<const ProbePlan>> EbpfSource::PlanFor(
 }
 
 Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
-                                std::shared_ptr<const golang::GoBinary> binary,
-                                bool awaiting_exec) {
+                                std::shared_ptr<const golang::GoBinary> binary, bool awaiting_exec,
+                                const proc::ProcessIdentity* known) {
   StatusOr<std::shared_ptr<const ProbePlan>> plan = PlanFor(binary);
   if (!plan.ok()) return plan.status();
   uint64_t bias = 0;
@@ -200,7 +200,7 @@ Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
   }
   GCPILOT_RETURN_IF_ERROR(
       probe_->Trace(pid, exe_open, (*plan)->sites, MakeProcConfig(**plan, bias)));
-  AddTraced(pid, binary, *plan, awaiting_exec, "");
+  AddTraced(pid, binary, *plan, awaiting_exec, "", known);
   // Later processes of this binary are then traced from their exec on.
   if (discover_ && !awaiting_exec) WatchBinary(exe_open, binary, *plan, /*keep=*/false);
   return Status::Ok();
@@ -208,7 +208,7 @@ Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
 
 void EbpfSource::AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> binary,
                            std::shared_ptr<const ProbePlan> plan, bool awaiting_exec,
-                           const std::string& comm) {
+                           const std::string& comm, const proc::ProcessIdentity* known) {
   Traced t;
   t.key = ProcessKey{pid, next_generation_++};
   t.plan = std::move(plan);
@@ -225,14 +225,16 @@ void EbpfSource::AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> bi
   t.awaiting_exec = awaiting_exec;
   traced_[pid] = std::move(t);
   ++stats_.processes_traced;
-  if (!awaiting_exec) AnnounceProcess(pid, comm);
+  if (!awaiting_exec) AnnounceProcess(pid, comm, known);
 }
 
-void EbpfSource::AnnounceProcess(pid_t pid, const std::string& comm) {
+void EbpfSource::AnnounceProcess(pid_t pid, const std::string& comm,
+                                 const proc::ProcessIdentity* known) {
   const Traced& t = traced_.at(pid);
   ProcessInfo info;
   info.go_version = t.binary->go_version();
-  StatusOr<proc::ProcessIdentity> id = proc::ReadIdentity(pid);
+  StatusOr<proc::ProcessIdentity> id =
+      known ? StatusOr<proc::ProcessIdentity>(*known) : proc::ReadIdentity(pid);
   if (id.ok()) {
     info.comm = id->comm;
     info.exe = id->exe_path;

@@ -29,6 +29,7 @@
 #include "model/events.h"
 #include "sources/ebpf/go_runtime_probe.h"
 #include "sources/ebpf/probe_plan.h"
+#include "sources/proc/procfs.h"
 #include "sources/proc/runtime_gauges.h"
 
 namespace gcpilot::ebpf {
@@ -107,9 +108,11 @@ class EbpfSource {
 
   EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice);
   void OnRecord(const void* data, size_t size);
-  // Emits ProcessSeen for a traced process (`comm` when /proc has no more
-  // to say: the process may be gone already).
-  void AnnounceProcess(pid_t pid, const std::string& comm = "");
+  // Emits ProcessSeen for a traced process: from `known` when the caller
+  // already read /proc, else read now (`comm` when /proc has no more to
+  // say: the process may be gone already).
+  void AnnounceProcess(pid_t pid, const std::string& comm = "",
+                       const proc::ProcessIdentity* known = nullptr);
   void OnExec(const gcp_mark_event& e);
   // A process the exec probe started tracing in the kernel (see
   // GoRuntimeProbe::WatchBinary): take it over.
@@ -123,13 +126,14 @@ class EbpfSource {
   // `explicit_pid`: the user named it, so say why when it is not traced.
   bool Consider(pid_t pid, bool explicit_pid);
   Status TraceProcess(pid_t pid, const std::string& exe_open,
-                      std::shared_ptr<const golang::GoBinary> binary, bool awaiting_exec);
+                      std::shared_ptr<const golang::GoBinary> binary, bool awaiting_exec,
+                      const proc::ProcessIdentity* known = nullptr);
   void EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_t ts_ns,
                   bool keep_map_entry = false);
   // Registers a traced pid (the probe already counts it) and announces it.
   void AddTraced(pid_t pid, std::shared_ptr<const golang::GoBinary> binary,
-                 std::shared_ptr<const ProbePlan> plan, bool awaiting_exec,
-                 const std::string& comm);
+                 std::shared_ptr<const ProbePlan> plan, bool awaiting_exec, const std::string& comm,
+                 const proc::ProcessIdentity* known = nullptr);
   // Forgets plans and binaries nothing uses any more.
   void PruneCaches();
   StatusOr<std::shared_ptr<const ProbePlan>> PlanFor(
