@@ -16,6 +16,8 @@ MAIN_PKGS=(
   golang-1.19-go
   procps psmisc util-linux
   wrk bpftrace
+  libcpp-httplib-dev prometheus-cpp-dev libtomlplusplus-dev
+  prometheus iproute2
 )
 # libbpf 1.4 (backports): 1.1 lacks BPF_UPROBE (see shared GO_RUNTIME_NOTES).
 BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go libbpf-dev)

@@ -11,6 +11,7 @@
 #include "cli/cmd_ingest.h"
 #include "cli/cmd_ps.h"
 #include "cli/cmd_run.h"
+#include "cli/cmd_serve.h"
 #include "cli/cmd_watch.h"
 
 namespace gcpilot::cli {
@@ -150,6 +151,55 @@ int Main(int argc, char** argv) {
   watch_cmd->add_option("--interval", watch.interval_s, "Seconds between refreshes (default 1)")
       ->check(CLI::Range(0.1, 3600.0));
 
+  ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve",
+      "Run the node agent: watch every Go process on this host with eBPF and serve a live web "
+      "dashboard, Prometheus /metrics, a JSON API and an event stream (docs/serve.md). "
+      "Listens on 127.0.0.1:9464 unless told otherwise. Needs root, or CAP_BPF, CAP_PERFMON "
+      "and CAP_SYS_PTRACE.");
+  serve_cmd->add_option("--config", serve.config,
+                        "TOML config file (every option and its default: docs/serve.md)");
+  serve_cmd->add_option("--listen", serve.listen, "host:port to serve on (default 127.0.0.1:9464)");
+  serve_cmd->add_option("--store", serve.store,
+                        "Also keep history in this SQLite file (read it with `gcpilot history`)");
+  serve_cmd->add_option("--slo-pause", serve.slo_pause,
+                        "STW P99 at or above this breaks the SLO (default 5ms)");
+  serve_cmd->add_option("--retention", serve.retention,
+                        "In-memory history per process (default 1h)");
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "File with the token state-changing endpoints require");
+  serve_cmd
+      ->add_option("--max-processes", serve.max_processes,
+                   "Processes tracked at most (default 512)")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--pid", serve.pids, "Only this process (repeatable)")
+      ->check(CLI::PositiveNumber);
+  serve_cmd->add_option("--exe", serve.exes, "Every process running this executable (repeatable)");
+  serve_cmd->add_option("--duration", serve.duration_s, "Stop after this many seconds")
+      ->check(CLI::NonNegativeNumber);
+
+  HistoryOptions history;
+  CLI::App* history_cmd = app.add_subcommand(
+      "history",
+      "Show what the GC did in a past time range, from a history store (`gcpilot serve --store "
+      "PATH`, `gcpilot ingest --store PATH FILE`): per process and minute GC cycles, forced "
+      "cycles, STW pause p50/p99/max, non-GC stops (top reason), alloc rate, heap live/goal.");
+  history_cmd->add_option("--store", history.store_path, "The history store (SQLite file)")
+      ->envname("GCPILOT_STORE");
+  history_cmd
+      ->add_option("--since", history.since,
+                   "Start: a duration before now (30s, 30m, 2h, 7d) or a time "
+                   "(2026-11-27T03:00[:SS] local, ...Z UTC, ...+01:00)")
+      ->capture_default_str();
+  history_cmd->add_option("--until", history.until, "End (exclusive), same forms")
+      ->capture_default_str();
+  history_cmd->add_option("--pid", history.pid, "Only this pid")->check(CLI::PositiveNumber);
+  history_cmd->add_option("--binary", history.binary,
+                          "Only processes with this command name, executable path or file name");
+  history_cmd->add_flag("--cycles", history.cycles, "One row per GC cycle instead of per minute");
+  history_cmd->add_flag("--json", history.json, "JSON lines, one object per row");
+
   try {
     app.parse(args);
   } catch (const CLI::ParseError& e) {
@@ -183,6 +233,7 @@ int Main(int argc, char** argv) {
   if (*report_cmd) return IngestCommand(report);
   if (*ps_cmd) return PsCommand(ps);
   if (*watch_cmd) return WatchCommand(watch);
+  if (*serve_cmd) return ServeCommand(serve);
   return 1;
 }
 

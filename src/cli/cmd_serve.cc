@@ -1,0 +1,276 @@
+// `gcpilot serve` (see cmd_serve.h): wires the eBPF source, the cycle
+// assembler, the ServeModel and its listeners (metrics, stream) and the HTTP
+// server, and runs the ingest loop: poll the source, and once a second
+// advance windows and read gauges; every 5 s publish the status.
+#include "cli/cmd_serve.h"
+
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+
+#include "core/clock.h"
+#include "model/cycle_assembler.h"
+#include "serve/agent_http.h"
+#include "serve/metrics_exporter.h"
+#include "serve/serve_config.h"
+#include "serve/serve_model.h"
+#include "serve/sse_hub.h"
+#include "serve/stream_publisher.h"
+#include "sources/ebpf/ebpf_source.h"
+
+namespace gcpilot::cli {
+namespace {
+
+using nlohmann::json;
+using serve::ServeConfig;
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnStopSignal(int) { g_stop = 1; }
+
+constexpr char kVersion[] = "0.1.0";
+
+void Say(const std::string& msg) {
+  std::fprintf(stderr, "gcpilot serve: %s\n", msg.c_str());
+  std::fflush(stderr);
+}
+
+StatusOr<ServeConfig> BuildConfig(const ServeOptions& o) {
+  ServeConfig c;
+  if (!o.config.empty()) {
+    StatusOr<ServeConfig> loaded = serve::LoadServeConfig(o.config);
+    if (!loaded.ok()) return loaded.status();
+    c = std::move(*loaded);
+  }
+  auto duration = [](const std::string& text, const char* flag, int64_t* out) -> Status {
+    if (text.empty()) return Status::Ok();
+    StatusOr<int64_t> d = serve::ParseDuration(text);
+    if (!d.ok()) return Status::InvalidArgument(std::string(flag) + ": " + d.status().message());
+    *out = *d;
+    return Status::Ok();
+  };
+  if (!o.listen.empty()) c.listen = o.listen;
+  if (!o.store.empty()) c.store = o.store;
+  if (!o.token_file.empty()) c.token_file = o.token_file;
+  if (o.max_processes > 0) c.max_processes = o.max_processes;
+  for (Status s : {duration(o.slo_pause, "--slo-pause", &c.slo_pause_ns),
+                   duration(o.retention, "--retention", &c.retention_ns)}) {
+    if (!s.ok()) return s;
+  }
+  if (!o.pids.empty() || !o.exes.empty()) {
+    c.pids = o.pids;
+    c.exes = o.exes;
+  }
+  Status valid = serve::ValidateServeConfig(c);
+  if (!valid.ok()) return valid;
+  return c;
+}
+
+// What the HTTP threads may read of the ingest thread's state.
+struct SharedStatus {
+  std::mutex mu;
+  ebpf::EbpfSourceStats stats;
+  size_t attached_binaries = 0;
+  bool ready = false;
+  int64_t heartbeat_ns = 0;
+};
+
+}  // namespace
+
+int ServeCommand(const ServeOptions& options) {
+  StatusOr<ServeConfig> config = BuildConfig(options);
+  if (!config.ok()) {
+    Say(config.status().message());
+    return 2;
+  }
+  const ServeConfig& cfg = *config;
+  std::string host;
+  int port = 0;
+  (void)serve::SplitListenAddress(cfg.listen, &host, &port);
+  if (!cfg.store.empty()) {
+    Say("--store is not available in this build yet");
+    return 2;
+  }
+
+  serve::ServeLimits limits;
+  limits.retention_ns = cfg.retention_ns;
+  limits.max_cycles = static_cast<size_t>(cfg.max_cycles_per_process);
+  limits.max_processes = static_cast<size_t>(cfg.max_processes);
+  limits.exited_retention_ns = cfg.exited_retention_ns;
+  limits.slo_pause_ns = cfg.slo_pause_ns;
+  serve::ServeModel model(limits);
+  serve::WallClockMap wall = serve::WallClockMap::Now();
+  serve::MetricsExporter metrics(kVersion, "ebpf");
+  serve::SseHub hub(static_cast<size_t>(cfg.max_stream_clients));
+  serve::StreamPublisher publisher(&hub, wall);
+  model.AddListener(&metrics);
+  model.AddListener(&publisher);
+  CycleAssembler assembler(&model);
+
+  ebpf::EbpfSourceOptions so;
+  so.pids = cfg.pids;
+  so.exes = cfg.exes;
+  so.all = cfg.pids.empty() && cfg.exes.empty();
+  auto emit = [&](const Event& e) { assembler.Consume(e); };
+  StatusOr<std::unique_ptr<ebpf::EbpfSource>> source = ebpf::EbpfSource::Create(so, emit, &Say);
+  if (!source.ok()) {
+    Say(source.status().message());
+    return 1;
+  }
+
+  MonotonicClock clock;
+  const int64_t started_ns = clock.NowNs();
+  SharedStatus shared;
+  shared.heartbeat_ns = started_ns;
+  auto status_json = [&]() {
+    ebpf::EbpfSourceStats st;
+    size_t binaries = 0;
+    bool ready = false;
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      st = shared.stats;
+      binaries = shared.attached_binaries;
+      ready = shared.ready;
+    }
+    auto [processes, live, counters] = model.Read([](const auto& all, const auto& c) {
+      size_t l = 0;
+      for (const auto& [k, p] : all) l += p.exited ? 0 : 1;
+      return std::make_tuple(all.size(), l, c);
+    });
+    serve::SseHub::Stats hs = hub.stats();
+    return json{{"version", kVersion},
+                {"uptime_s", static_cast<double>(clock.NowNs() - started_ns) / 1e9},
+                {"source", "ebpf"},
+                {"ready", ready},
+                {"listen", cfg.listen},
+                {"slo_pause_ms", static_cast<double>(cfg.slo_pause_ns) / 1e6},
+                {"processes", processes},
+                {"processes_live", live},
+                {"attached_binaries", binaries},
+                {"stats",
+                 {{"cycles", st.cycles},
+                  {"stops", st.stops},
+                  {"drops", st.drops},
+                  {"processes_traced", st.processes_traced},
+                  {"refused", st.refused},
+                  {"unreadable", st.unreadable},
+                  {"bad_records", st.bad_records},
+                  {"unattributed", st.unattributed},
+                  {"missed", st.missed},
+                  {"over_limit", counters.over_limit},
+                  {"evicted", counters.evicted}}},
+                {"sse",
+                 {{"clients", hs.clients},
+                  {"dropped_clients", hs.dropped_clients},
+                  {"refused_clients", hs.refused_clients},
+                  {"messages", hs.messages}}},
+                {"history",
+                 {{"retention_s", static_cast<double>(cfg.retention_ns) / 1e9},
+                  {"max_cycles_per_process", cfg.max_cycles_per_process},
+                  {"max_processes", cfg.max_processes},
+                  {"exited_retention_s", static_cast<double>(cfg.exited_retention_ns) / 1e9},
+                  {"store", cfg.store.empty() ? json(nullptr) : json(cfg.store)}}}};
+  };
+  auto refresh_health = [&]() {
+    serve::AgentHealth h;
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      h.processes_traced = shared.stats.processes_traced;
+      h.refused = shared.stats.refused;
+      h.dropped_events = shared.stats.drops;
+      h.bad_records = shared.stats.bad_records + shared.stats.unattributed;
+    }
+    model.Read([&](const auto& all, const serve::ModelCounters& c) {
+      for (const auto& [k, p] : all) (p.exited ? h.processes_exited : h.processes_live)++;
+      h.evicted = c.evicted;
+      h.over_limit = c.over_limit;
+      return 0;
+    });
+    serve::SseHub::Stats hs = hub.stats();
+    h.sse_clients = hs.clients;
+    h.sse_dropped_clients = hs.dropped_clients;
+    h.sse_refused_clients = hs.refused_clients;
+    metrics.SetAgentHealth(h);
+  };
+
+  serve::AgentHttpDeps deps;
+  deps.model = &model;
+  deps.metrics = &metrics;
+  deps.hub = &hub;
+  deps.wall = wall;
+  deps.status = status_json;
+  deps.ready = [&] {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    return shared.ready;
+  };
+  deps.alive = [&] {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    return MonotonicClock().NowNs() - shared.heartbeat_ns < 10'000'000'000;
+  };
+  deps.before_scrape = refresh_health;
+  deps.threads = static_cast<size_t>(cfg.http_threads);
+  serve::AgentHttpServer http(deps);
+  StatusOr<int> bound = http.Start(host, port);
+  if (!bound.ok()) {
+    Say(bound.status().message());
+    return 1;
+  }
+  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  Say("listening on http://" + url_host + ":" + std::to_string(*bound) +
+      " (dashboard /, Prometheus /metrics, API /api/v1)");
+
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  size_t started = (*source)->Start();
+  Say("tracing " + std::to_string(started) + " Go process(es) through " +
+      std::to_string((*source)->attached_binaries()) + " binary probe set(s)" +
+      (so.all ? "; new ones are found as they start" : ""));
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    shared.ready = true;
+  }
+
+  const int64_t end_ns =
+      options.duration_s > 0 ? started_ns + static_cast<int64_t>(options.duration_s * 1e9) : 0;
+  int64_t next_tick = clock.NowNs();
+  int64_t next_status = next_tick + 5'000'000'000;
+  int rc = 0;
+  ebpf::EbpfSource& src = **source;
+  while (!g_stop) {
+    int64_t now = clock.NowNs();
+    if (end_ns != 0 && now >= end_ns) break;
+    int wait_ms = static_cast<int>(std::clamp<int64_t>((next_tick - now) / 1'000'000, 0, 200));
+    Status s = src.Poll(wait_ms);
+    if (!s.ok()) {
+      Say(s.message());
+      rc = 1;
+      break;
+    }
+    now = clock.NowNs();
+    if (now < next_tick) continue;
+    next_tick = now + 1'000'000'000;
+    model.Tick(
+        now, [&](int32_t pid) { return src.Gauges(pid); },
+        [&](int32_t pid) { return src.drops(pid); });
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      shared.stats = src.stats();
+      shared.attached_binaries = src.attached_binaries();
+      shared.heartbeat_ns = now;
+    }
+    if (now >= next_status) {
+      next_status = now + 5'000'000'000;
+      hub.Publish(0, "status", serve::DumpJson(status_json()));
+    }
+  }
+  Say("stopping");
+  http.Stop();
+  src.Stop();
+  ebpf::EbpfSourceStats st = src.stats();
+  Say(std::to_string(st.cycles) + " GC cycles, " + std::to_string(st.stops) + " non-GC stops, " +
+      std::to_string(st.drops) + " events dropped; " + std::to_string(st.processes_traced) +
+      " processes traced, " + std::to_string(st.refused) + " refused");
+  return rc;
+}
+
+}  // namespace gcpilot::cli

@@ -1,0 +1,323 @@
+// HTTP routes of the serve agent (see agent_http.h).
+#include "serve/agent_http.h"
+
+#include <httplib.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "core/clock.h"
+#if GCPILOT_HAVE_WEB
+#include "web/web_assets.h"
+#endif
+
+namespace gcpilot::serve {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDefaultPage = 500;
+constexpr int64_t kMaxPage = 5000;
+
+void SendJson(httplib::Response& res, const json& j, int status = 200) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(DumpJson(j), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& message) {
+  SendJson(res, json{{"error", message}}, status);
+}
+
+// Parses an optional integer query parameter; false (and a 400 sent) when
+// present but malformed or out of [lo, hi].
+bool IntParam(const httplib::Request& req, httplib::Response& res, const char* name, int64_t lo,
+              int64_t hi, int64_t* out) {
+  if (!req.has_param(name)) return true;
+  std::string v = req.get_param_value(name);
+  int64_t x = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || end != v.data() + v.size() || x < lo || x > hi) {
+    SendError(res, 400,
+              std::string("query parameter '") + name + "' must be an integer in [" +
+                  std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return false;
+  }
+  *out = x;
+  return true;
+}
+
+// The process a request names: newest generation of the pid, or the one
+// ?generation= asks for. nullptr (and a 404 sent) when unknown.
+const ProcessState* FindProcess(const std::map<ProcessKey, ProcessState>& all,
+                                const httplib::Request& req, httplib::Response& res) {
+  int64_t pid = 0;
+  const std::string digits = req.matches[1].str();
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  if (end != digits.data() + digits.size()) ec = std::errc::invalid_argument;
+  int64_t generation = -1;
+  if (ec != std::errc() || pid <= 0 || pid > INT32_MAX) {
+    SendError(res, 400, "bad pid");
+    return nullptr;
+  }
+  if (!IntParam(req, res, "generation", 0, UINT32_MAX, &generation)) return nullptr;
+  const ProcessState* found = nullptr;
+  for (const auto& [key, p] : all) {
+    if (key.pid != pid) continue;
+    if (generation >= 0 ? key.generation == generation : true) found = &p;
+  }
+  if (found == nullptr) SendError(res, 404, "no process " + std::to_string(pid) + " known");
+  return found;
+}
+
+std::string RouteName(const std::string& path) {
+  if (path == "/metrics") return "metrics";
+  if (path == "/healthz") return "healthz";
+  if (path == "/readyz") return "readyz";
+  if (path == "/api/v1/stream") return "stream";
+  if (path == "/api/v1/status") return "status";
+  if (path.rfind("/api/v1/processes", 0) == 0) return "processes";
+  if (path.rfind("/api/", 0) == 0) return "api_other";
+  return "static";
+}
+
+template <typename Stored, typename ToJson>
+void SendPage(const std::deque<Stored>& items, const ProcessState& p, const httplib::Request& req,
+              httplib::Response& res, const WallClockMap& wall, const char* key, ToJson to_json,
+              std::function<int64_t(const Stored&)> end_ns) {
+  int64_t after = 0, limit = kDefaultPage, since_ms = -1;
+  if (!IntParam(req, res, "after", 0, INT64_MAX, &after) ||
+      !IntParam(req, res, "limit", 1, kMaxPage, &limit) ||
+      !IntParam(req, res, "since_ms", 0, INT64_MAX / 1'000'000, &since_ms)) {
+    return;
+  }
+  auto it = std::upper_bound(items.begin(), items.end(), static_cast<uint64_t>(after),
+                             [](uint64_t a, const Stored& s) { return a < s.seq; });
+  json out = json::array();
+  uint64_t last = static_cast<uint64_t>(after);
+  bool more = false;
+  for (; it != items.end(); ++it) {
+    if (since_ms >= 0 && wall.ToMs(end_ns(*it)) < static_cast<double>(since_ms)) continue;
+    if (static_cast<int64_t>(out.size()) >= limit) {
+      more = true;
+      break;
+    }
+    out.push_back(to_json(*it, wall));
+    last = it->seq;
+  }
+  SendJson(res, json{{"pid", p.key.pid},
+                     {"generation", p.key.generation},
+                     {key, std::move(out)},
+                     {"next_after", last},
+                     {"more", more}});
+}
+
+}  // namespace
+
+std::string DumpJson(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+AgentHttpServer::AgentHttpServer(AgentHttpDeps deps) : deps_(std::move(deps)) {}
+
+AgentHttpServer::~AgentHttpServer() { Stop(); }
+
+void AgentHttpServer::Routes() {
+  httplib::Server& s = *server_;
+  AgentHttpDeps& d = deps_;
+
+  s.Get("/metrics", [&d](const httplib::Request&, httplib::Response& res) {
+    if (d.before_scrape) d.before_scrape();
+    res.set_content(d.metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  s.Get("/healthz", [&d](const httplib::Request&, httplib::Response& res) {
+    bool ok = !d.alive || d.alive();
+    res.status = ok ? 200 : 503;
+    res.set_content(ok ? "ok\n" : "event loop stalled\n", "text/plain");
+  });
+  s.Get("/readyz", [&d](const httplib::Request&, httplib::Response& res) {
+    bool ok = !d.ready || d.ready();
+    res.status = ok ? 200 : 503;
+    res.set_content(ok ? "ready\n" : "starting\n", "text/plain");
+  });
+  s.Get("/api/v1/status", [&d](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, d.status ? d.status() : json::object());
+  });
+  s.Get("/api/v1/processes", [&d](const httplib::Request&, httplib::Response& res) {
+    int64_t now = MonotonicClock().NowNs();
+    json list = d.model->Read([&](const auto& all, const ModelCounters&) {
+      json out = json::array();
+      for (const auto& [key, p] : all) {
+        std::optional<WindowStats> w = p.windows.Current("10s", now);
+        out.push_back(ProcessToJson(p, d.model->HealthOf(p, now), d.wall, w ? &*w : nullptr));
+      }
+      return out;
+    });
+    SendJson(res, json{{"now_ms", d.wall.ToMs(now)}, {"processes", std::move(list)}});
+  });
+  s.Get(R"(/api/v1/processes/(\d+))", [&d](const httplib::Request& req, httplib::Response& res) {
+    int64_t now = MonotonicClock().NowNs();
+    d.model->Read([&](const auto& all, const ModelCounters&) {
+      const ProcessState* p = FindProcess(all, req, res);
+      if (p == nullptr) return 0;
+      std::optional<WindowStats> w = p->windows.Current("10s", now);
+      SendJson(res, ProcessToJson(*p, d.model->HealthOf(*p, now), d.wall, w ? &*w : nullptr));
+      return 0;
+    });
+  });
+  s.Get(R"(/api/v1/processes/(\d+)/cycles)",
+        [&d](const httplib::Request& req, httplib::Response& res) {
+          d.model->Read([&](const auto& all, const ModelCounters&) {
+            const ProcessState* p = FindProcess(all, req, res);
+            if (p == nullptr) return 0;
+            SendPage<StoredCycle>(p->cycles, *p, req, res, d.wall, "cycles", &CycleToApiJson,
+                                  [](const StoredCycle& c) { return c.cycle.end_ns(); });
+            return 0;
+          });
+        });
+  s.Get(R"(/api/v1/processes/(\d+)/stops)",
+        [&d](const httplib::Request& req, httplib::Response& res) {
+          d.model->Read([&](const auto& all, const ModelCounters&) {
+            const ProcessState* p = FindProcess(all, req, res);
+            if (p == nullptr) return 0;
+            SendPage<StoredStop>(p->stops, *p, req, res, d.wall, "stops", &StopToApiJson,
+                                 [](const StoredStop& s) { return s.stop.start_ns; });
+            return 0;
+          });
+        });
+  s.Get(R"(/api/v1/processes/(\d+)/windows)",
+        [&d](const httplib::Request& req, httplib::Response& res) {
+          std::string view = req.has_param("view") ? req.get_param_value("view") : "10s";
+          int64_t limit = 120;
+          if (!IntParam(req, res, "limit", 0, ServeModel::kRecentWindows, &limit)) return;
+          int64_t now = MonotonicClock().NowNs();
+          d.model->Read([&](const auto& all, const ModelCounters&) {
+            const ProcessState* p = FindProcess(all, req, res);
+            if (p == nullptr) return 0;
+            std::optional<WindowStats> cur = p->windows.Current(view, now);
+            if (!cur) {
+              SendError(res, 400, "unknown view '" + view + "' (views: 1s, 10s, 1m)");
+              return 0;
+            }
+            json recent = json::array();
+            auto r = p->recent.find(view);
+            if (r != p->recent.end()) {
+              size_t skip = r->second.size() > static_cast<size_t>(limit)
+                                ? r->second.size() - static_cast<size_t>(limit)
+                                : 0;
+              for (size_t i = skip; i < r->second.size(); ++i) {
+                recent.push_back(WindowToJson(r->second[i], d.wall));
+              }
+            }
+            SendJson(res, json{{"pid", p->key.pid},
+                               {"generation", p->key.generation},
+                               {"view", view},
+                               {"current", WindowToJson(*cur, d.wall)},
+                               {"recent", std::move(recent)}});
+            return 0;
+          });
+        });
+  s.Get("/api/v1/stream", [&d](const httplib::Request& req, httplib::Response& res) {
+    std::set<int32_t> pids;
+    auto range = req.params.equal_range("pid");
+    for (auto it = range.first; it != range.second; ++it) {
+      int32_t pid = 0;
+      const std::string& v = it->second;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), pid);
+      if (ec != std::errc() || end != v.data() + v.size() || pid <= 0) {
+        SendError(res, 400, "query parameter 'pid' must be a positive integer");
+        return;
+      }
+      pids.insert(pid);
+    }
+    std::string hello = SseHub::Format(0, "hello", DumpJson(d.status ? d.status() : json{}));
+    std::shared_ptr<SseHub::Client> client = d.hub->Connect(std::move(pids), hello);
+    if (!client) {
+      SendError(res, 503, "too many stream clients (max_stream_clients)");
+      return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");
+    SseHub* hub = d.hub;
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [hub, client](size_t, httplib::DataSink& sink) {
+          return hub->Pump(
+              *client, [&sink](const std::string& s) { return sink.write(s.data(), s.size()); },
+              1000);
+        },
+        [hub, client](bool) { hub->Disconnect(client); });
+  });
+  s.Get("/(.*)", [](const httplib::Request& req, httplib::Response& res) {
+#if GCPILOT_HAVE_WEB
+    if (const web::WebAsset* a = web::FindWebAsset(req.path)) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(a->body), std::string(a->content_type));
+      return;
+    }
+#endif
+    SendError(res, 404, "no such page: " + req.path);
+  });
+  auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Allow", "GET, HEAD");
+    SendError(res, 405, "method not allowed (this agent only serves GET)");
+  };
+  s.Post(".*", not_allowed);
+  s.Put(".*", not_allowed);
+  s.Patch(".*", not_allowed);
+  s.Delete(".*", not_allowed);
+  s.set_logger([&d](const httplib::Request& req, const httplib::Response& res) {
+    d.metrics->CountRequest(RouteName(req.path), res.status);
+  });
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = std::string("internal error: ") + e.what();
+        } catch (...) {
+        }
+        SendError(res, 500, what);
+      });
+}
+
+StatusOr<int> AgentHttpServer::Start(const std::string& host, int port) {
+  server_ = std::make_unique<httplib::Server>();
+  size_t threads = deps_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_read_timeout(5, 0);
+  server_->set_write_timeout(5, 0);
+  server_->set_keep_alive_timeout(5);
+  server_->set_keep_alive_max_count(1000);
+  server_->set_payload_max_length(64 * 1024);
+  Routes();
+  errno = 0;
+  int bound = port;
+  if (port == 0) {
+    bound = server_->bind_to_any_port(host);
+    if (bound < 0) bound = 0;
+  } else if (!server_->bind_to_port(host, port)) {
+    bound = 0;
+  }
+  if (bound <= 0) {
+    int err = errno;
+    std::string why = err != 0 ? std::string(": ") + std::strerror(err) : "";
+    return Status::Unavailable("cannot listen on " + host + ":" + std::to_string(port) + why +
+                               " (in use, or not an address of this host; change it with "
+                               "--listen or 'listen' in the config file)");
+  }
+  running_ = true;
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return bound;
+}
+
+void AgentHttpServer::Stop() {
+  if (!running_.exchange(false)) return;
+  if (deps_.hub != nullptr) deps_.hub->Shutdown();
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace gcpilot::serve

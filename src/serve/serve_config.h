@@ -1,0 +1,67 @@
+// ServeConfig: every option of `gcpilot serve`, its default, and how it is
+// read from the TOML config file (see docs/serve.md "Configuration"). Command
+// line flags override the file. Durations are strings such as "5ms", "90s",
+// "1h", "7d".
+// Thread-safety: plain value type and pure functions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace gcpilot::serve {
+
+struct ServeConfig {
+  // host:port to listen on. Only loopback unless configured otherwise.
+  std::string listen = "127.0.0.1:9464";
+  // A window whose STW P99 is at or above this breaks the SLO (dashboard line,
+  // process health).
+  int64_t slo_pause_ns = 5'000'000;
+  // In-memory history per process: cycles and stops younger than this ...
+  int64_t retention_ns = 3600LL * 1'000'000'000;
+  // ... and at most this many cycles (and as many non-GC stops).
+  int64_t max_cycles_per_process = 20000;
+  // Processes with series and history; more live processes are not tracked
+  // (counted in gcpilot_agent_processes_over_limit_total).
+  int64_t max_processes = 512;
+  // An exited process stays (API, metrics) this long, then is removed.
+  int64_t exited_retention_ns = 300LL * 1'000'000'000;
+  // SQLite history file ("" = none) and how long rows are kept there.
+  std::string store;
+  int64_t store_retention_ns = 7LL * 86400 * 1'000'000'000;
+  // File holding the token that state-changing endpoints require.
+  std::string token_file;
+  // Stream clients at most; more get 503.
+  int64_t max_stream_clients = 128;
+  // HTTP worker threads (each open connection holds one while it is served).
+  int64_t http_threads = 192;
+  // What to watch: these pids / binaries; both empty = every Go process.
+  std::vector<pid_t> pids;
+  std::vector<std::string> exes;
+};
+
+// Parses "250us", "5ms", "1.5s", "90s", "30m", "1h", "7d" into nanoseconds.
+StatusOr<int64_t> ParseDuration(std::string_view text);
+// "5ms", "1h", "7d": the shortest exact form of a duration.
+std::string FormatDuration(int64_t ns);
+
+// Reads a TOML config file over `base` (keys absent from the file keep
+// base's values). Unknown keys and wrong types are errors naming the key.
+StatusOr<ServeConfig> LoadServeConfig(const std::string& path, ServeConfig base = {});
+// Same, from the file's text (for tests); `origin` names it in errors.
+StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_view origin,
+                                       ServeConfig base = {});
+
+// Checks ranges (positive durations, limits >= 1, a parsable listen
+// address). InvalidArgument naming the option otherwise.
+Status ValidateServeConfig(const ServeConfig& config);
+
+// Splits "host:port" ("[::1]:9464" for IPv6). InvalidArgument if malformed.
+Status SplitListenAddress(const std::string& listen, std::string* host, int* port);
+
+}  // namespace gcpilot::serve
