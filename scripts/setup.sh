@@ -11,7 +11,7 @@ MAIN_PKGS=(
   build-essential cmake ninja-build pkg-config git
   clang-14 clang-format-14 lld-14 libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev
   libelf-dev libdw-dev libcapstone-dev zlib1g-dev bpftool
   golang-1.19-go
   procps psmisc util-linux

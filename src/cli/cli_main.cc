@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "cli/cmd_history.h"
 #include "cli/cmd_ingest.h"
 #include "cli/cmd_ps.h"
 #include "cli/cmd_run.h"
@@ -100,6 +101,13 @@ int Main(int argc, char** argv) {
                        "JSON lines on stdout: one object per GC cycle, then a summary object");
   ingest_cmd->add_option("--record", ingest.record_path, "Also record the events as JSON lines");
   ingest_cmd->add_option("--pid", ingest.pid, "Label the process with this pid");
+  ingest_cmd->add_option("--store", ingest.store_path,
+                         "Also record the cycles into this history store (SQLite; created if "
+                         "missing) for `gcpilot history`");
+  ingest_cmd->add_option("--start", ingest.start,
+                         "With --store: wall time of the log's time 0 (the process start; e.g. "
+                         "2026-11-27T03:00, ...Z for UTC, or 2h for 2 hours ago). Default: the "
+                         "log ends at the file's modification time (now for stdin)");
   AddAllocRiskOption(ingest_cmd, ingest.alloc_risk_mbps);
 
   IngestOptions report;
@@ -232,6 +240,7 @@ int Main(int argc, char** argv) {
   if (*ingest_cmd) return IngestCommand(ingest);
   if (*report_cmd) return IngestCommand(report);
   if (*ps_cmd) return PsCommand(ps);
+  if (*history_cmd) return HistoryCommand(history);
   if (*watch_cmd) return WatchCommand(watch);
   if (*serve_cmd) return ServeCommand(serve);
   return 1;

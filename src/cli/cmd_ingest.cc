@@ -2,17 +2,60 @@
 #include "cli/cmd_ingest.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "core/unique_fd.h"
+#include "model/cycle_assembler.h"
 #include "sources/gctrace/gctrace_source.h"
 #include "sources/line_splitter.h"
 #include "sources/replay/replay_source.h"
+#include "store/history_store.h"
+#include "store/store_sink.h"
+#include "store/time_spec.h"
 
 namespace gcpilot::cli {
+namespace {
+
+// Places the held records on the wall clock (see cmd_ingest.h) and writes
+// them. False (after saying why) when the store cannot be written.
+bool WriteStore(const IngestOptions& options, bool replay, int fd,
+                std::optional<int64_t> start_wall_ns, HistoryStore& store, StoreSink& sink) {
+  if (!sink.first_ts_ns()) {
+    std::fprintf(stderr, "gcpilot: nothing to record into '%s'\n", store.path().c_str());
+    return true;
+  }
+  int64_t offset;
+  if (start_wall_ns) {
+    offset = *start_wall_ns - (replay ? *sink.first_ts_ns() : 0);
+  } else {
+    int64_t end_wall = WallClockNowNs();
+    struct stat st {};
+    if (options.path != "-" && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      end_wall = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    }
+    offset = end_wall - *sink.last_ts_ns();
+  }
+  sink.SetWallOffset(offset);
+  Status s = store.Flush();
+  if (!s.ok()) {
+    std::fprintf(stderr, "gcpilot: %s\n", s.message().c_str());
+    return false;
+  }
+  std::fprintf(stderr, "gcpilot: recorded %llu rows into %s (run %lld), %s to %s (local time %s)\n",
+               static_cast<unsigned long long>(store.written_rows()), store.path().c_str(),
+               static_cast<long long>(store.run_id()),
+               FormatLocalTime(*sink.first_ts_ns() + offset, "%Y-%m-%d %H:%M:%S").c_str(),
+               FormatLocalTime(*sink.last_ts_ns() + offset, "%Y-%m-%d %H:%M:%S").c_str(),
+               LocalZoneName(*sink.last_ts_ns() + offset).c_str());
+  return true;
+}
+
+}  // namespace
 
 int IngestCommand(const IngestOptions& options) {
   const bool from_stdin = options.path == "-";
@@ -37,18 +80,51 @@ int IngestCommand(const IngestOptions& options) {
     }
   }
 
+  // --store: a second assembler feeds the store (the session keeps its own).
+  std::unique_ptr<HistoryStore> store;
+  std::unique_ptr<StoreSink> store_sink;
+  std::unique_ptr<CycleAssembler> store_assembler;
+  std::optional<int64_t> start_wall_ns;
+  if (!options.start.empty()) {
+    if (options.store_path.empty()) {
+      std::fprintf(stderr, "gcpilot: --start only applies with --store\n");
+      return 2;
+    }
+    StatusOr<int64_t> t = ParseTimeSpec(options.start, WallClockNowNs());
+    if (!t.ok()) {
+      std::fprintf(stderr, "gcpilot: --start: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    start_wall_ns = *t;
+  }
+  if (!options.store_path.empty()) {
+    HistoryStoreOptions ho;
+    ho.writer = "gcpilot " + options.command;
+    StatusOr<std::unique_ptr<HistoryStore>> opened = HistoryStore::Open(options.store_path, ho);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "gcpilot: %s\n", opened.status().message().c_str());
+      return 2;
+    }
+    store = std::move(opened).value();
+    store_sink = std::make_unique<StoreSink>(store.get(), std::nullopt);
+    store_assembler = std::make_unique<CycleAssembler>(store_sink.get());
+  }
   SessionOptions so;
   so.alloc_risk_bytes_per_sec = options.alloc_risk_mbps * 1024 * 1024;
   so.json_out = options.json ? stdout : nullptr;
   so.text_report = !options.json;
   so.record_out = record;
   Session session(so);
+  auto on_event = [&](const Event& e) {
+    session.OnEvent(e);
+    if (store_assembler) store_assembler->Consume(e);
+  };
 
   gctrace::GctraceSource::Options go;
   go.pid = options.pid;
   if (!from_stdin) go.info.exe = options.path;
-  gctrace::GctraceSource trace(go, [&](const Event& e) { session.OnEvent(e); });
-  ReplaySource replay([&](const Event& e) { session.OnEvent(e); });
+  gctrace::GctraceSource trace(go, on_event);
+  ReplaySource replay(on_event);
   enum class Mode { kUndecided, kTrace, kReplay } mode = Mode::kUndecided;
   uint64_t long_bytes = 0;
 
@@ -102,6 +178,10 @@ int IngestCommand(const IngestOptions& options) {
                        (mode == Mode::kReplay ? " (recorded events)" : " (gctrace log)");
   uint64_t cycles = session.Finish(0, stdout, header, stats);
   if (record) std::fclose(record);
+  if (store &&
+      !WriteStore(options, mode == Mode::kReplay, fd, start_wall_ns, *store, *store_sink)) {
+    return 2;
+  }
   if (cycles == 0) {
     std::fprintf(stderr,
                  "gcpilot: no GC cycles found in %s (%llu lines read, %llu malformed trace "
