@@ -10,6 +10,10 @@
 #          runs the observer-overhead benchmark instead (root; about 10 min by
 #          default): what gcpilot watch, gctrace, an expvar scrape and a naive
 #          bpftrace script cost a Go HTTP service under wrk load.
+#        scripts/bench.sh --serve [bench/serve_bench.sh flags, e.g. --quick]
+#          runs the node-agent benchmark instead (root; about 10 min by default):
+#          what `gcpilot serve` costs watching 50 Go processes (~500 GC/s) with
+#          Prometheus and dashboard/SSE clients, and pause -> client latencies.
 # Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
 # Exit status: 0 when the benchmark ran (even with a MISS), 1 when the build
 # failed or the two parsers disagreed on the corpus.
@@ -19,6 +23,10 @@ cd "$(dirname "$0")/.."
 if [[ ${1:-} == --observers ]]; then
   shift
   exec bash bench/observer_bench.sh "$@"
+fi
+if [[ ${1:-} == --serve ]]; then
+  shift
+  exec bash bench/serve_bench.sh "$@"
 fi
 
 BUILD_DIR=build-bench

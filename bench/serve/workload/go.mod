@@ -1,0 +1,3 @@
+module gcpilot.dev/bench/serveworkload
+
+go 1.19
