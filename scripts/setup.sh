@@ -14,6 +14,7 @@ MAIN_PKGS=(
   nlohmann-json3-dev libcli11-dev libfmt-dev libsqlite3-dev
   libelf-dev libdw-dev libcapstone-dev zlib1g-dev bpftool
   golang-1.19-go
+  chromium  # the dashboard's browser test (tests/browser)
   procps psmisc util-linux
   wrk bpftrace
   libcpp-httplib-dev prometheus-cpp-dev libtomlplusplus-dev
@@ -23,6 +24,28 @@ MAIN_PKGS=(
 BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go libbpf-dev)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
+
+# Prints "nodejs npm" when npm is missing (the web dashboard is built with npm;
+# a node from elsewhere, e.g. NodeSource, that brings npm is kept).
+node_missing() {
+  if ! command -v npm >/dev/null 2>&1; then
+    printf '%s\n' nodejs npm
+  fi
+}
+
+# Installs the dashboard's npm packages (web/node_modules) when they are
+# missing or older than web/package-lock.json. Needs no root.
+ensure_web_deps() {
+  local web
+  web="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+  [ -f "$web/package-lock.json" ] || return 0
+  if [ -f "$web/node_modules/.package-lock.json" ] &&
+     [ ! "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  log "installing the web dashboard's npm packages (npm ci in web/)"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 missing_packages() {
   local pkg
@@ -82,7 +105,7 @@ SRC
 
 main() {
   if [ "$(id -u)" -ne 0 ]; then
-    if [ -z "$(missing_packages "${MAIN_PKGS[@]}" "${BACKPORTS_PKGS[@]}")" ] && libbpf_recent_enough; then
+    if [ -z "$(missing_packages "${MAIN_PKGS[@]}" "${BACKPORTS_PKGS[@]}"; node_missing)" ] && libbpf_recent_enough; then
       exit 0
     fi
     log "packages are missing and installing them needs root: re-run as root (or with sudo)"
@@ -91,7 +114,7 @@ main() {
   local need_update=0
   if ensure_backports; then need_update=1; fi
   local main_missing bp_missing
-  main_missing=$(missing_packages "${MAIN_PKGS[@]}")
+  main_missing=$(missing_packages "${MAIN_PKGS[@]}"; node_missing)
   bp_missing=$(missing_packages "${BACKPORTS_PKGS[@]}")
   if ! libbpf_recent_enough; then
     bp_missing=$(printf '%s\n%s\n' "$bp_missing" libbpf-dev libbpf1 | sort -u | grep . || true)
@@ -114,4 +137,7 @@ main() {
   log "done"
 }
 
-main "$@"
+# main exits when the packages are in place: run it in a subshell so the
+# npm step follows.
+(main "$@")
+ensure_web_deps
