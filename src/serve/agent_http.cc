@@ -19,6 +19,7 @@ using nlohmann::json;
 
 constexpr int64_t kDefaultPage = 500;
 constexpr int64_t kMaxPage = 5000;
+constexpr size_t kMaxHeaders = 100;
 
 void SendJson(httplib::Response& res, const json& j, int status = 200) {
   res.status = status;
@@ -267,6 +268,12 @@ void AgentHttpServer::Routes() {
   s.Put(".*", not_allowed);
   s.Patch(".*", not_allowed);
   s.Delete(".*", not_allowed);
+  // httplib bounds each header line (8 KiB), not their number.
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.headers.size() <= kMaxHeaders) return httplib::Server::HandlerResponse::Unhandled;
+    SendError(res, 431, "too many request headers (at most " + std::to_string(kMaxHeaders) + ")");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.set_logger([&d](const httplib::Request& req, const httplib::Response& res) {
     d.metrics->CountRequest(RouteName(req.path), res.status);
   });
@@ -292,6 +299,9 @@ StatusOr<int> AgentHttpServer::Start(const std::string& host, int port) {
   server_->set_keep_alive_timeout(5);
   server_->set_keep_alive_max_count(1000);
   server_->set_payload_max_length(64 * 1024);
+  // Events are small writes: without this, Nagle + the client's delayed ACK
+  // hold each one up to ~40 ms.
+  server_->set_tcp_nodelay(true);
   Routes();
   errno = 0;
   int bound = port;

@@ -128,7 +128,7 @@ json ProcessToJson(const ProcessState& p, Health health, const WallClockMap& wal
 }
 
 json CycleToApiJson(const StoredCycle& c, const WallClockMap& wall) {
-  json j = CycleToJson(c.cycle);
+  json j = CycleToJson(c.cycle.ToGcCycle());
   j["seq"] = c.seq;
   j["time_ms"] = wall.ToMs(c.cycle.start_ns);
   return j;

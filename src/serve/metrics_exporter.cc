@@ -280,7 +280,7 @@ void MetricsExporter::OnProcess(const ProcessState& p) {
 void MetricsExporter::OnCycle(const ProcessState& p, const StoredCycle& c) {
   std::lock_guard<std::mutex> lock(mu_);
   PerProcess* m = Ensure(p);
-  const GcCycle& cy = c.cycle;
+  const CompactCycle& cy = c.cycle;
   PauseHistogram(*m, StwKind::kSweepTermination, StwReason::kUnknown)
       .Observe(static_cast<double>(cy.sweep_term_ns) / 1e9);
   PauseHistogram(*m, StwKind::kMarkTermination, StwReason::kUnknown)

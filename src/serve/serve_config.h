@@ -25,7 +25,7 @@ struct ServeConfig {
   // In-memory history per process: cycles and stops younger than this ...
   int64_t retention_ns = 3600LL * 1'000'000'000;
   // ... and at most this many cycles (and as many non-GC stops).
-  int64_t max_cycles_per_process = 20000;
+  int64_t max_cycles_per_process = 10000;
   // Processes with series and history; more live processes are not tracked
   // (counted in gcpilot_agent_processes_over_limit_total).
   int64_t max_processes = 512;

@@ -1,6 +1,8 @@
 // The serve agent's per-process state (see serve_model.h).
 #include "serve/serve_model.h"
 
+#include <algorithm>
+
 namespace gcpilot::serve {
 
 std::string_view HealthName(Health h) {
@@ -17,6 +19,55 @@ std::string_view HealthName(Health h) {
       return "exited";
   }
   return "ok";
+}
+
+CompactCycle CompactCycle::From(const GcCycle& c) {
+  CompactCycle o;
+  o.number = c.number;
+  o.start_ns = c.start_ns;
+  o.sweep_term_ns = c.sweep_term_ns;
+  o.mark_ns = c.mark_ns;
+  o.mark_term_ns = c.mark_term_ns;
+  o.cpu = c.cpu;
+  o.heap_start_bytes = c.heap_start_bytes;
+  o.heap_end_bytes = c.heap_end_bytes;
+  o.heap_live_bytes = c.heap_live_bytes;
+  o.heap_goal_bytes = c.heap_goal_bytes;
+  o.has_stacks = c.stacks_bytes.has_value();
+  o.stacks_bytes = c.stacks_bytes.value_or(0);
+  o.has_globals = c.globals_bytes.has_value();
+  o.globals_bytes = c.globals_bytes.value_or(0);
+  o.allocated_bytes = c.allocated_bytes;
+  o.byte_resolution = static_cast<uint32_t>(std::min<uint64_t>(c.byte_resolution, UINT32_MAX));
+  o.gomaxprocs = c.gomaxprocs;
+  o.cpu_percent_since_start =
+      static_cast<int16_t>(std::clamp<int32_t>(c.cpu_percent_since_start, -1, INT16_MAX));
+  o.trigger = c.trigger;
+  o.source = c.source;
+  return o;
+}
+
+GcCycle CompactCycle::ToGcCycle() const {
+  GcCycle c;
+  c.number = number;
+  c.start_ns = start_ns;
+  c.sweep_term_ns = sweep_term_ns;
+  c.mark_ns = mark_ns;
+  c.mark_term_ns = mark_term_ns;
+  c.cpu = cpu;
+  c.heap_start_bytes = heap_start_bytes;
+  c.heap_end_bytes = heap_end_bytes;
+  c.heap_live_bytes = heap_live_bytes;
+  c.heap_goal_bytes = heap_goal_bytes;
+  if (has_stacks) c.stacks_bytes = stacks_bytes;
+  if (has_globals) c.globals_bytes = globals_bytes;
+  c.allocated_bytes = allocated_bytes;
+  c.byte_resolution = byte_resolution;
+  c.gomaxprocs = gomaxprocs;
+  c.cpu_percent_since_start = cpu_percent_since_start;
+  c.trigger = trigger;
+  c.source = source;
+  return c;
 }
 
 ServeModel::ServeModel(ServeLimits limits) : limits_(limits) {}
@@ -80,7 +131,7 @@ void ServeModel::OnCycle(const ProcessKey& key, const GcCycle& cycle) {
   p->heap_goal_bytes = cycle.heap_goal_bytes;
   if (cycle.gomaxprocs > 0) p->gomaxprocs = cycle.gomaxprocs;
   p->last_cycle_end_ns = std::max(p->last_cycle_end_ns, cycle.end_ns());
-  p->cycles.push_back(StoredCycle{p->next_cycle_seq++, cycle});
+  p->cycles.push_back(StoredCycle{p->next_cycle_seq++, CompactCycle::From(cycle)});
   while (p->cycles.size() > limits_.max_cycles) p->cycles.pop_front();
   for (ModelListener* l : listeners_) l->OnCycle(*p, p->cycles.back());
 }

@@ -29,9 +29,40 @@
 
 namespace gcpilot::serve {
 
+// A cycle as the history keeps it: every GcCycle field the API serves but
+// the gctrace-only pacer details (about 170 bytes instead of about 420; the
+// eBPF source never fills those).
+struct CompactCycle {
+  uint64_t number = 0;
+  int64_t start_ns = 0;
+  int64_t sweep_term_ns = 0;
+  int64_t mark_ns = 0;
+  int64_t mark_term_ns = 0;
+  GcCpuSplit cpu;
+  uint64_t heap_start_bytes = 0;
+  uint64_t heap_end_bytes = 0;
+  uint64_t heap_live_bytes = 0;
+  uint64_t heap_goal_bytes = 0;
+  uint64_t stacks_bytes = 0;
+  uint64_t globals_bytes = 0;
+  uint64_t allocated_bytes = 0;
+  uint32_t byte_resolution = 1;
+  int32_t gomaxprocs = 0;
+  int16_t cpu_percent_since_start = -1;
+  GcTrigger trigger = GcTrigger::kUnknown;
+  EventSource source = EventSource::kUnknown;
+  bool has_stacks = false;
+  bool has_globals = false;
+
+  static CompactCycle From(const GcCycle& c);
+  GcCycle ToGcCycle() const;
+  int64_t end_ns() const { return start_ns + sweep_term_ns + mark_ns + mark_term_ns; }
+  bool forced() const { return trigger == GcTrigger::kForced; }
+};
+
 struct StoredCycle {
   uint64_t seq = 0;
-  GcCycle cycle;
+  CompactCycle cycle;
 };
 struct StoredStop {
   uint64_t seq = 0;
@@ -87,7 +118,7 @@ class ModelListener {
 
 struct ServeLimits {
   int64_t retention_ns = 3600LL * 1'000'000'000;
-  size_t max_cycles = 20000;
+  size_t max_cycles = 10000;
   size_t max_processes = 512;
   int64_t exited_retention_ns = 300LL * 1'000'000'000;
   int64_t slo_pause_ns = 5'000'000;

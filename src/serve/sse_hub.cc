@@ -47,6 +47,7 @@ std::shared_ptr<SseHub::Client> SseHub::Connect(std::set<int32_t> pids, const st
     c->queued_bytes_ = first.size();
   }
   clients_.push_back(c);
+  client_count_ = clients_.size();
   return c;
 }
 
@@ -54,6 +55,7 @@ void SseHub::Disconnect(const std::shared_ptr<Client>& client) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     clients_.erase(std::remove(clients_.begin(), clients_.end(), client), clients_.end());
+    client_count_ = clients_.size();
   }
   std::lock_guard<std::mutex> lock(client->mu_);
   client->closed_ = true;
@@ -83,11 +85,13 @@ void SseHub::Publish(int32_t pid, const std::string& event, const std::string& d
       c->queue_.clear();
       c->queued_bytes_ = 0;
       ++cut;
+      c->cv_.notify_one();
     } else {
       c->queue_.push_back(msg);
       c->queued_bytes_ += msg->size();
+      // Only the first event of a batch wakes the client (see kBatchMs).
+      if (c->queue_.size() == 1) c->cv_.notify_one();
     }
-    c->cv_.notify_one();
   }
   if (cut > 0) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,6 +106,11 @@ bool SseHub::Pump(Client& c, const std::function<bool(const std::string&)>& writ
     c.cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [&] { return !c.queue_.empty() || c.cut_off_ || c.closed_; });
     if (c.cut_off_ || c.closed_) return false;
+    if (!c.queue_.empty() && wait_ms > 0) {
+      c.cv_.wait_for(lock, std::chrono::milliseconds(kBatchMs),
+                     [&] { return c.cut_off_ || c.closed_; });
+      if (c.cut_off_ || c.closed_) return false;
+    }
     batch.swap(c.queue_);
     c.queued_bytes_ = 0;
   }

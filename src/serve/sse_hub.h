@@ -11,6 +11,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -28,6 +29,9 @@ class SseHub {
   static constexpr size_t kMaxQueuedMessages = 4096;
   static constexpr size_t kMaxQueuedBytes = 8u << 20;
   static constexpr int64_t kKeepaliveMs = 15'000;
+  // A woken client waits this long for more events before writing, so a
+  // burst costs one wakeup and one write per client, not one per event.
+  static constexpr int kBatchMs = 5;
 
   struct Stats {
     uint64_t clients = 0;
@@ -53,7 +57,7 @@ class SseHub {
 
   // Writes whatever is queued for `client` through `write`, waiting up to
   // wait_ms for something to arrive (sending a keepalive comment when idle
-  // for kKeepaliveMs). Returns false when the client must be closed: cut
+  // for kKeepaliveMs) and then kBatchMs for more. Returns false when the client must be closed: cut
   // off, shut down, or `write` failed.
   bool Pump(Client& client, const std::function<bool(const std::string&)>& write, int wait_ms);
 
@@ -61,12 +65,15 @@ class SseHub {
   void Shutdown();
 
   Stats stats() const;
+  // Any client connected (cheap; publishers skip formatting otherwise).
+  bool has_clients() const { return client_count_.load(std::memory_order_relaxed) > 0; }
 
   // "id: N\nevent: E\ndata: D\n\n" (D split on newlines into data lines).
   static std::string Format(uint64_t id, const std::string& event, const std::string& data);
 
  private:
   const size_t max_clients_;
+  std::atomic<size_t> client_count_{0};
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<Client>> clients_;
   bool shutdown_ = false;

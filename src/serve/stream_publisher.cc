@@ -8,11 +8,13 @@ namespace gcpilot::serve {
 using nlohmann::json;
 
 void StreamPublisher::OnProcess(const ProcessState& p) {
+  if (!hub_->has_clients()) return;  // Building the JSON is most of the cost.
   Health h = p.exited ? Health::kExited : Health::kOk;
   hub_->Publish(p.key.pid, "process", DumpJson(ProcessToJson(p, h, wall_, nullptr)));
 }
 
 void StreamPublisher::OnCycle(const ProcessState& p, const StoredCycle& c) {
+  if (!hub_->has_clients()) return;  // Building the JSON is most of the cost.
   hub_->Publish(p.key.pid, "cycle",
                 DumpJson(json{{"pid", p.key.pid},
                               {"generation", p.key.generation},
@@ -20,6 +22,7 @@ void StreamPublisher::OnCycle(const ProcessState& p, const StoredCycle& c) {
 }
 
 void StreamPublisher::OnStop(const ProcessState& p, const StoredStop& s) {
+  if (!hub_->has_clients()) return;  // Building the JSON is most of the cost.
   hub_->Publish(p.key.pid, "stop",
                 DumpJson(json{{"pid", p.key.pid},
                               {"generation", p.key.generation},
@@ -27,6 +30,7 @@ void StreamPublisher::OnStop(const ProcessState& p, const StoredStop& s) {
 }
 
 void StreamPublisher::OnWindow(const ProcessState& p, const WindowStats& w, Health h) {
+  if (!hub_->has_clients()) return;  // Building the JSON is most of the cost.
   hub_->Publish(p.key.pid, "window",
                 DumpJson(json{{"pid", p.key.pid},
                               {"generation", p.key.generation},
