@@ -45,8 +45,17 @@ function prerequisite(ok, what) {
 const children = [];
 let browser = null;
 
+// setpriv --pdeathsig (util-linux) execs the command in place (same pid) with
+// SIGKILL as its parent-death signal: nothing outlives this script, even when
+// ctest kills it on timeout.
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+
 function start(name, cmd, argv, logFile) {
   const out = fs.openSync(logFile, 'w');
+  if (SETPRIV) {
+    argv = ['--pdeathsig', 'KILL', cmd, ...argv];
+    cmd = SETPRIV;
+  }
   const child = spawn(cmd, argv, { stdio: ['ignore', out, out], detached: false });
   fs.closeSync(out);
   child.name = name;
@@ -156,7 +165,7 @@ async function main() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const agent = start('gcpilot serve', args.gcpilot, ['serve', '--listen', `127.0.0.1:${port}`, '--slo-pause', SLO.flag], agentLog);
-  await waitFor('/readyz', 90000, async () => {
+  await waitFor('/readyz', 60000, async () => {
     if (agent.exited) throw new Error(`gcpilot serve exited (${JSON.stringify(agent.exited)}):\n${tail(agentLog)}`);
     const r = await fetch(`${base}/readyz`).catch(() => null);
     return r && r.status === 200;
@@ -199,7 +208,7 @@ async function main() {
     await waitFor('the event stream to open', 60000, () => hook('window.gcpilotDashboard.events().sse === "open"'));
 
     // 1. A row per workload, with a health.
-    const rows = await waitFor(`rows for the workloads ${pids.join(', ')}`, 120000, async () => {
+    const rows = await waitFor(`rows for the workloads ${pids.join(', ')}`, 90000, async () => {
       for (const c of Object.values(work)) {
         if (c.exited) throw new Error(`workload ${c.name} exited: ${JSON.stringify(c.exited)}`);
       }
@@ -219,10 +228,10 @@ async function main() {
     // 2. Select the storm workload: its pause chart fills from the stream.
     await page.click(`#proc-table tr[data-pid="${work.storm.pid}"]`);
     await waitFor('the storm process to be selected', 30000, async () => (await hook('window.gcpilotDashboard.selectedPid()')) === work.storm.pid);
-    const first = await waitFor('points in the pause chart', 90000, () => hook('window.gcpilotDashboard.pointsInPauseChart()'));
+    const first = await waitFor('points in the pause chart', 60000, () => hook('window.gcpilotDashboard.pointsInPauseChart()'));
     const cyclesBefore = (await hook('window.gcpilotDashboard.events()')).cycle;
     log(`pause chart: ${first} points; ${cyclesBefore} cycle events so far`);
-    const later = await waitFor('the pause chart to grow from the stream', 90000, async () => {
+    const later = await waitFor('the pause chart to grow from the stream', 60000, async () => {
       const n = await hook('window.gcpilotDashboard.pointsInPauseChart()');
       return n > first ? n : null;
     });

@@ -208,6 +208,7 @@ function render() {
   renderHeader();
   table.render(state);
   overview.update(state.overview, state.selection?.pid ?? null);
+  renderOverviewSpan();
   const sel = state.selection;
   if (sel && sel.needsLoad) {
     sel.needsLoad = false;
@@ -246,6 +247,14 @@ function renderHeader() {
   setText($('st-slo'), fmtMs(state.sloMs));
   const up = (s.uptime_s ?? 0) + (performance.now() - state.statusAt) / 1000;
   setText($('st-uptime'), fmtUptime(up));
+}
+
+/** The overview keeps 2 min or 6000 pauses: say which span it shows. */
+function renderOverviewSpan() {
+  const items = state.overview.items;
+  const span = items.length > 1 ? (items[items.length - 1].t - items[0].t) / 1000 : 0;
+  const text = span >= 100 ? `${Math.round(span / 60)} min` : `${Math.max(1, Math.round(span))} s`;
+  setText($('overview-span'), items.length ? `(last ${text}, ${items.length} pauses; log scale)` : '(log scale)');
 }
 
 function showDetail(pid) {
