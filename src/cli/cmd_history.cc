@@ -120,9 +120,13 @@ struct MinuteAgg {
 
 class HistoryPrinter {
  public:
-  HistoryPrinter(const HistoryOptions& o, int64_t since, int64_t until,
+  HistoryPrinter(const HistoryOptions& o, std::string path, int64_t since, int64_t until,
                  std::map<ProcKey, StoredProcess> processes)
-      : o_(o), since_(since), until_(until), processes_(std::move(processes)) {
+      : o_(o),
+        path_(std::move(path)),
+        since_(since),
+        until_(until),
+        processes_(std::move(processes)) {
     multi_day_ = FormatLocalTime(since, "%Y-%m-%d") !=
                  FormatLocalTime(std::max(since, until - 1), "%Y-%m-%d");
   }
@@ -131,15 +135,30 @@ class HistoryPrinter {
     auto it = processes_.find(k);
     return it == processes_.end() ? "" : it->second.info.comm;
   }
+  std::string Exe(const ProcKey& k) const {
+    auto it = processes_.find(k);
+    return it == processes_.end() ? "" : it->second.info.exe;
+  }
+  // For the table: the comm, else the executable's file name (a gctrace log
+  // names no command).
+  std::string DisplayName(const ProcKey& k) const {
+    std::string comm = Comm(k);
+    if (!comm.empty()) return comm;
+    std::string exe = Exe(k);
+    size_t slash = exe.find_last_of('/');
+    return slash == std::string::npos ? exe : exe.substr(slash + 1);
+  }
 
-  void Header(const std::string& path) {
-    if (o_.json) return;
-    std::printf("gcpilot history: %s, %s to %s (local time: %s)\n", path.c_str(),
+  // The header, before the first row (none when nothing was recorded).
+  void Header() {
+    if (o_.json || header_done_) return;
+    header_done_ = true;
+    std::printf("gcpilot history: %s, %s to %s (local time: %s)\n", path_.c_str(),
                 FormatLocalTime(since_, "%Y-%m-%d %H:%M:%S").c_str(),
                 FormatLocalTime(until_, "%Y-%m-%d %H:%M:%S").c_str(),
                 LocalZoneName(until_).c_str());
     if (o_.cycles) {
-      std::printf("%-23s %7s %-15s %7s %10s %10s %10s %15s %-7s\n", "time", "pid", "comm", "gc",
+      std::printf("%-23s %7s %-15s %7s %10s %10s %10s %15s %s\n", "time", "pid", "comm", "gc",
                   "sweep_ms", "markterm_ms", "mark_ms", "heap_live->goal", "trigger");
     } else {
       std::printf("%-*s %7s %-15s %5s %6s %8s %8s %8s  %-24s %8s %15s\n", multi_day_ ? 16 : 5,
@@ -149,6 +168,7 @@ class HistoryPrinter {
   }
 
   void Cycle(const StoredCycle& c) {
+    Header();
     ++rows_;
     ProcKey k = KeyOf(c.run_id, c.key);
     if (o_.json) {
@@ -164,13 +184,14 @@ class HistoryPrinter {
       j["generation"] = c.key.generation;
       j["run_id"] = c.run_id;
       j["comm"] = Comm(k);
+      j["exe"] = Exe(k);
       std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
       return;
     }
     std::string heap = Mb(c.cycle.heap_live_bytes) + "->" + Mb(c.cycle.heap_goal_bytes) + " MB";
-    std::printf("%-23s %7d %-15s %7llu %10s %10s %10s %15s %-7s\n",
+    std::printf("%-23s %7d %-15s %7llu %10s %10s %10s %15s %s\n",
                 FormatIsoLocal(c.start_wall_ns).substr(0, 23).replace(10, 1, " ").c_str(),
-                c.key.pid, Printable(Comm(k), 15).c_str(),
+                c.key.pid, Printable(DisplayName(k), 15).c_str(),
                 static_cast<unsigned long long>(c.cycle.number), Ms(c.cycle.sweep_term_ns).c_str(),
                 Ms(c.cycle.mark_term_ns).c_str(), Ms(c.cycle.mark_ns).c_str(), heap.c_str(),
                 std::string(GcTriggerName(c.cycle.trigger)).c_str());
@@ -201,8 +222,8 @@ class HistoryPrinter {
     while (!buckets_.empty()) {
       auto it = buckets_.begin();
       if (minute && std::get<0>(it->first) >= *minute) break;
-      Minute(std::get<0>(it->first),
-             {std::get<1>(it->first), std::get<2>(it->first), std::get<3>(it->first)}, it->second);
+      const auto& [minute_ns, pid, run_id, generation] = it->first;
+      Minute(minute_ns, ProcKey{run_id, pid, generation}, it->second);
       buckets_.erase(it);
     }
   }
@@ -223,6 +244,7 @@ class HistoryPrinter {
   }
 
   void Minute(int64_t minute, const ProcKey& k, MinuteAgg& a) {
+    Header();
     ++rows_;
     std::sort(a.pauses.begin(), a.pauses.end());
     int64_t p50 = Percentile(a.pauses, 0.50);
@@ -237,7 +259,7 @@ class HistoryPrinter {
     int64_t covered = std::min(minute + kMinuteNs, until_) - std::max(minute, since_);
     double secs = static_cast<double>(std::max<int64_t>(covered, 1'000'000'000)) / 1e9;
     double alloc_per_sec = static_cast<double>(a.allocated) / secs;
-    std::string comm = Comm(k);
+    std::string comm = o_.json ? Comm(k) : DisplayName(k);
     if (o_.json) {
       json stops{{"count", a.stops}, {"max_ns", a.stop_max_ns}, {"by_reason", a.stop_reasons}};
       stops["top_reason"] = top_n ? json(top) : json(nullptr);
@@ -248,6 +270,7 @@ class HistoryPrinter {
              {"generation", std::get<2>(k)},
              {"run_id", std::get<0>(k)},
              {"comm", comm},
+             {"exe", Exe(k)},
              {"gc_cycles", a.cycles},
              {"forced_cycles", a.forced},
              {"pause_ns", {{"count", a.pauses.size()}, {"p50", p50}, {"p99", p99}, {"max", max}}},
@@ -273,7 +296,9 @@ class HistoryPrinter {
   }
 
   const HistoryOptions& o_;
+  std::string path_;
   int64_t since_, until_;
+  bool header_done_ = false;
   std::map<ProcKey, StoredProcess> processes_;
   std::map<BucketKey, MinuteAgg> buckets_;
   bool multi_day_ = false;
@@ -322,8 +347,7 @@ int HistoryCommand(const HistoryOptions& o) {
   std::map<ProcKey, StoredProcess> by_key;
   for (StoredProcess& p : *procs) by_key.emplace(KeyOf(p.run_id, p.key), std::move(p));
 
-  HistoryPrinter printer(o, *since, *until, std::move(by_key));
-  printer.Header(store.path());
+  HistoryPrinter printer(o, store.path(), *since, *until, std::move(by_key));
   Pager<StoredCycle> cycles(&store, &HistoryStore::Cycles, q);
   Status error;
   if (o.cycles) {

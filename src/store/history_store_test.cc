@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -424,6 +425,39 @@ TEST(HistoryStore, FailingFlushesKeepABoundedBufferAndCountDrops) {
   ASSERT_EQ(cycles->size(), 100u);  // The first 100 recorded.
   EXPECT_EQ(cycles->back().cycle.number, 100u);
   EXPECT_EQ(store->dropped_rows(), 150u);
+}
+
+// The agent flushes every second: 500 cycles (and a few stops) must be a
+// small cost. The bound is loose (shared CI machines); typical is ~1 ms.
+TEST(HistoryStore, FlushOfOneSecondAt500CyclesIsCheap) {
+  std::string path = TempStorePath("cost");
+  auto store = MustOpen(path);
+  ASSERT_TRUE(store);
+  for (int p = 0; p < 50; ++p)
+    store->RecordProcess({p + 1, 0}, {"svc", "/bin/svc", "", "", 2}, kBase);
+  ASSERT_TRUE(store->Flush().ok());
+  std::chrono::nanoseconds worst{0};
+  for (int second = 0; second < 5; ++second) {
+    for (int i = 0; i < 500; ++i) {
+      store->RecordCycle({i % 50 + 1, 0}, MakeCycle(static_cast<uint64_t>(second * 500 + i)),
+                         kBase + second * kSec + i * 2'000'000);
+    }
+    for (int i = 0; i < 5; ++i) {
+      store->RecordStop({i + 1, 0}, StwPause{0, 1000, StwKind::kOther, StwReason::kReadMemStats, 0},
+                        kBase + second * kSec + i);
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = store->Flush();
+    worst = std::max(worst, std::chrono::steady_clock::now() - t0);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_LT(worst, std::chrono::milliseconds(250));
+  RecordProperty(
+      "worst_flush_us",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::microseconds>(worst).count()));
+  auto cycles = store->Cycles(AllRows());
+  ASSERT_TRUE(cycles.ok());
+  EXPECT_EQ(cycles->size(), 2500u);
 }
 
 TEST(HistoryStore, HostileStringsAreStoredVerbatim) {
