@@ -4,8 +4,9 @@
 // testprogs, opens the page in headless Chromium (playwright-core) and checks
 // that the workloads' rows appear with a health, that the pause chart of a
 // selected process receives points from the event stream, that the SLO line
-// is drawn at the configured value and that the page logs no errors. Saves
-// ARTIFACTS/dashboard.png. Everything it started is killed at the end, also
+// is drawn at the configured value, that non-GC stops are listed, and that
+// the page logs no errors. Saves ARTIFACTS/dashboard.png (storm selected) and
+// dashboard-stops.png (stwreasons selected). Everything it started is killed at the end, also
 // on failure or a signal.
 //
 //   node dashboard_test.mjs --gcpilot BIN --testprogs DIR --web DIR --artifacts DIR
@@ -254,7 +255,18 @@ async function main() {
     await page.screenshot({ path: path.join(args.artifacts, 'dashboard.png'), fullPage: true });
     log(`screenshot: ${path.join(args.artifacts, 'dashboard.png')}`);
 
-    // 5. No errors on the page.
+    // 5. The non-GC stops of stwreasons (ReadMemStats, GOMAXPROCS, profiles) in their chart and list.
+    await page.click(`#proc-table tr[data-pid="${work.stwreasons.pid}"]`);
+    const stops = await waitFor('non-GC stops of stwreasons in the stops list', 60000, async () => {
+      if ((await hook('window.gcpilotDashboard.selectedPid()')) !== work.stwreasons.pid) return null;
+      const n = await page.$$eval('#stops-recent tbody tr', (trs) => trs.length);
+      const drawn = await page.$$eval('#chart-stops canvas', (cs) => cs.length);
+      return n > 0 && drawn > 0 ? n : null;
+    });
+    log(`stops list of stwreasons: ${stops} rows`);
+    await page.screenshot({ path: path.join(args.artifacts, 'dashboard-stops.png'), fullPage: true });
+
+    // 6. No errors on the page.
     if (ignored.length) log(`ignored ${ignored.length} stream network message(s): ${ignored.slice(0, 3).join(' | ')}`);
     if (problems.length) throw new Error(`the page reported problems:\n  ${problems.join('\n  ')}`);
   } catch (e) {
