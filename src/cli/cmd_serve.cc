@@ -6,6 +6,7 @@
 
 #include <malloc.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
@@ -19,6 +20,8 @@
 #include "serve/sse_hub.h"
 #include "serve/stream_publisher.h"
 #include "sources/ebpf/ebpf_source.h"
+#include "store/history_store.h"
+#include "store/store_sink.h"
 
 namespace gcpilot::cli {
 namespace {
@@ -91,10 +94,6 @@ int ServeCommand(const ServeOptions& options) {
   std::string host;
   int port = 0;
   (void)serve::SplitListenAddress(cfg.listen, &host, &port);
-  if (!cfg.store.empty()) {
-    Say("--store is not available in this build yet");
-    return 2;
-  }
 
   serve::ServeLimits limits;
   limits.retention_ns = cfg.retention_ns;
@@ -109,7 +108,23 @@ int ServeCommand(const ServeOptions& options) {
   serve::StreamPublisher publisher(&hub, wall);
   model.AddListener(&metrics);
   model.AddListener(&publisher);
-  CycleAssembler assembler(&model);
+  FanOutSink sinks;
+  sinks.Add(&model);
+  std::unique_ptr<HistoryStore> store;
+  std::unique_ptr<StoreSink> store_sink;
+  if (!cfg.store.empty()) {
+    StatusOr<std::unique_ptr<HistoryStore>> opened = HistoryStore::Open(cfg.store);
+    if (!opened.ok()) {
+      Say("--store: " + opened.status().message());
+      return 1;
+    }
+    store = std::move(*opened);
+    store_sink = std::make_unique<StoreSink>(store.get(), wall.offset_ns());
+    sinks.Add(store_sink.get());
+    Say("keeping history in " + cfg.store + " for " +
+        serve::FormatDuration(cfg.store_retention_ns));
+  }
+  CycleAssembler assembler(&sinks);
 
   ebpf::EbpfSourceOptions so;
   so.pids = cfg.pids;
@@ -175,6 +190,7 @@ int ServeCommand(const ServeOptions& options) {
                   {"exited_retention_s", static_cast<double>(cfg.exited_retention_ns) / 1e9},
                   {"store", cfg.store.empty() ? json(nullptr) : json(cfg.store)}}}};
   };
+  std::atomic<uint64_t> store_dropped{0};
   auto refresh_health = [&]() {
     serve::AgentHealth h;
     {
@@ -194,6 +210,7 @@ int ServeCommand(const ServeOptions& options) {
     h.sse_clients = hs.clients;
     h.sse_dropped_clients = hs.dropped_clients;
     h.sse_refused_clients = hs.refused_clients;
+    h.store_dropped_rows = store_dropped.load();
     metrics.SetAgentHealth(h);
   };
 
@@ -239,6 +256,8 @@ int ServeCommand(const ServeOptions& options) {
       options.duration_s > 0 ? started_ns + static_cast<int64_t>(options.duration_s * 1e9) : 0;
   int64_t next_tick = clock.NowNs();
   int64_t next_status = next_tick + 5'000'000'000;
+  int64_t next_prune = next_tick;
+  std::string last_store_error;
   int rc = 0;
   ebpf::EbpfSource& src = **source;
   while (!g_stop) {
@@ -263,6 +282,21 @@ int ServeCommand(const ServeOptions& options) {
       shared.attached_binaries = src.attached_binaries();
       shared.heartbeat_ns = now;
     }
+    if (store) {
+      Status f = store->Flush();
+      if (!f.ok() && f.message() != last_store_error) {
+        last_store_error = f.message();
+        Say("history store: " + f.message() +
+            " (rows are kept in memory up to a bound, then "
+            "dropped and counted)");
+      }
+      if (now >= next_prune) {
+        next_prune = now + 60'000'000'000;
+        StatusOr<int64_t> pruned = store->Prune(wall.ToWallNs(now) - cfg.store_retention_ns);
+        if (!pruned.ok()) Say("history store: " + pruned.status().message());
+      }
+      store_dropped = store->dropped_rows();
+    }
     if (now >= next_status) {
       next_status = now + 5'000'000'000;
       hub.Publish(0, "status", serve::DumpJson(status_json()));
@@ -271,6 +305,10 @@ int ServeCommand(const ServeOptions& options) {
   Say("stopping");
   http.Stop();
   src.Stop();
+  if (store) {
+    Status f = store->Flush();
+    if (!f.ok()) Say("history store: last flush failed: " + f.message());
+  }
   ebpf::EbpfSourceStats st = src.stats();
   Say(std::to_string(st.cycles) + " GC cycles, " + std::to_string(st.stops) + " non-GC stops, " +
       std::to_string(st.drops) + " events dropped; " + std::to_string(st.processes_traced) +

@@ -18,6 +18,7 @@ class WallClockMap {
   static WallClockMap Now();
   explicit WallClockMap(int64_t offset_ns = 0) : offset_ns_(offset_ns) {}
   int64_t ToWallNs(int64_t mono_ns) const { return mono_ns + offset_ns_; }
+  int64_t offset_ns() const { return offset_ns_; }
   double ToMs(int64_t mono_ns) const { return static_cast<double>(ToWallNs(mono_ns) / 1000) / 1e3; }
 
  private:

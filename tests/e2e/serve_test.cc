@@ -149,6 +149,52 @@ TEST_P(ServeEbpfTest, ApiMetricsAndStreamMatchTheRuntime) {
 
 INSTANTIATE_TEST_SUITE_P(GoVersions, ServeEbpfTest, testing::ValuesIn(GoVersions()), GoVersionName);
 
+// --store: history survives the agent; `gcpilot history` reads every cycle the
+// runtime ran while it was watched, with the runtime's exact pauses, also
+// after a second agent run appended to the same store.
+TEST(ServeEbpfStoreTest, HistoryHoldsEveryCycleAcrossAgentRestarts) {
+  GCPILOT_EBPF_REQUIRE_ROOT();
+  std::string d = TempDir("serve_store");
+  std::string prog = TestProg(GoVersions().back(), "steady");
+  std::string script =
+      "D=" + Quote(d) + "; " + Quote(prog) +
+      " -rps 4000 -req-bytes 32768 -live-mb 4 -duration 3s -stdout-every 0 -start-file $D/go "
+      "-truth $D/truth.json >$D/prog.out 2>&1 & p=$!; " +
+      StartServeSh("--pid $p --store $D/h.db") + WaitKnownSh() +
+      "touch $D/go; wait $p; sleep 1.5; kill -TERM $s; wait $s; echo $? >$D/serve.rc; " +
+      // A second run appends to the same store (and sees nothing new).
+      GcpilotBin() +
+      " serve --listen 127.0.0.1:0 --store $D/h.db --pid 1 --duration 1 "
+      "2>$D/serve2.err; echo $? >$D/serve2.rc; " +
+      GcpilotBin() +
+      " history --store $D/h.db --since 10m --pid $p --cycles --json "
+      ">$D/history.json 2>$D/history.err; echo $? >$D/history.rc; " +
+      GcpilotBin() + " history --store $D/h.db --since 10m --pid $p >$D/minutes.txt 2>&1";
+  CommandResult r = Sh(UnderEbpfLock(script));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ReadFile(d + "/serve.rc"), "0\n") << ReadFile(d + "/serve.err");
+  ASSERT_EQ(ReadFile(d + "/history.rc"), "0\n") << ReadFile(d + "/history.err");
+  json truth = ReadJson(d + "/truth.json");
+  std::vector<json> rows = JsonLines(ReadFile(d + "/history.json"));
+  ASSERT_FALSE(rows.empty());
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i]["gc"].get<uint64_t>(), rows[i - 1]["gc"].get<uint64_t>() + 1);
+  }
+  EXPECT_EQ(rows.back()["gc"].get<uint64_t>(), truth["gc_cycles_total"].get<uint64_t>());
+  std::map<uint64_t, uint64_t> ours;
+  for (const json& c : rows) ours[c["gc"]] = c["pause_ns"];
+  size_t compared = 0;
+  for (const json& p : truth["pauses"]) {
+    auto it = ours.find(p["gc"].get<uint64_t>());
+    if (it == ours.end()) continue;
+    EXPECT_EQ(it->second, p["pause_ns"].get<uint64_t>()) << "gc " << p["gc"];
+    ++compared;
+  }
+  EXPECT_GT(compared, 5u);
+  EXPECT_NE(ReadFile(d + "/minutes.txt").find("steady"), std::string::npos)
+      << ReadFile(d + "/minutes.txt");
+}
+
 // The agent binds loopback only by default, and survives hostile clients:
 // other clients keep getting their events, slow ones are cut off, memory
 // stays bounded, and it shuts down cleanly.
