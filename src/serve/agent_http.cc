@@ -250,6 +250,7 @@ void AgentHttpServer::Routes() {
         },
         [hub, client](bool) { hub->Disconnect(client); });
   });
+  for (const auto& add : d.extra_routes) add(s);
   s.Get("/(.*)", [](const httplib::Request& req, httplib::Response& res) {
 #if GCPILOT_HAVE_WEB
     if (const web::WebAsset* a = web::FindWebAsset(req.path)) {

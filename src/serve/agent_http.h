@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/status.h"
 #include "serve/api_json.h"
@@ -41,6 +42,9 @@ struct AgentHttpDeps {
   std::function<bool()> alive;             // /healthz.
   std::function<void()> before_scrape;     // Refreshes agent health series.
   size_t threads = 192;
+  // More routes (registered before the static-file catch-all), e.g. the
+  // control API of later features.
+  std::vector<std::function<void(httplib::Server&)>> extra_routes;
 };
 
 class AgentHttpServer {

@@ -205,6 +205,7 @@ void ServeModel::Tick(
       continue;
     }
     for (WindowStats& w : p.windows.AdvanceTo(now_ns)) {
+      for (ModelListener* l : listeners_) l->OnWindowCompleted(p, w);
       std::deque<WindowStats>& recent = p.recent[w.view];
       recent.push_back(std::move(w));
       while (recent.size() > kRecentWindows) recent.pop_front();

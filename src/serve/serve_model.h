@@ -113,6 +113,9 @@ class ModelListener {
   virtual void OnStop(const ProcessState& /*p*/, const StoredStop& /*s*/) {}
   // Once per Tick per live process: the 10 s window ending now.
   virtual void OnWindow(const ProcessState& /*p*/, const WindowStats& /*w10s*/, Health /*h*/) {}
+  // Every completed window of every view ("1s" every 500 ms, "10s" every
+  // 1 s, "1m" every 5 s), in time order, as Tick emits them.
+  virtual void OnWindowCompleted(const ProcessState& /*p*/, const WindowStats& /*w*/) {}
   virtual void OnEvicted(const ProcessState& /*p*/) {}
 };
 
