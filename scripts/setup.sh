@@ -18,7 +18,7 @@ MAIN_PKGS=(
   procps psmisc util-linux
   wrk bpftrace
   libcpp-httplib-dev prometheus-cpp-dev libtomlplusplus-dev
-  prometheus iproute2
+  prometheus iproute2 curl python3 python3-yaml
 )
 # libbpf 1.4 (backports): 1.1 lacks BPF_UPROBE (see shared GO_RUNTIME_NOTES).
 BACKPORTS_PKGS=(golang-1.21-go golang-1.22-go golang-1.23-go libbpf-dev)
