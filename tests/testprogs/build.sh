@@ -49,12 +49,13 @@ if [[ ${#programs[@]} -eq 0 ]]; then
     exit 1
 fi
 
-# Newest input: every .go file, go.mod and this script.
+# Newest input: every .go file, go.mod and this script (and the actuator
+# package agent/go, which go.mod replaces into the build).
 inputs=()
 while IFS= read -r -d '' f; do
     inputs+=("$f")
-done < <(find "$src_dir" -name '*.go' -print0)
-inputs+=("$src_dir/go.mod" "${BASH_SOURCE[0]}")
+done < <(find "$src_dir" "$src_dir/../../agent/go" -name '*.go' -print0)
+inputs+=("$src_dir/go.mod" "$src_dir/../../agent/go/go.mod" "${BASH_SOURCE[0]}")
 
 # up_to_date BIN: BIN exists and is newer than every input.
 up_to_date() {

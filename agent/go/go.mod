@@ -1,0 +1,3 @@
+module gcpilot.dev/agent
+
+go 1.19
