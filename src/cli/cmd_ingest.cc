@@ -8,8 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "core/unique_fd.h"
+#include "detect/detecting_sink.h"
+#include "detect/finding_text.h"
+#include "detect/serve_findings.h"
 #include "model/cycle_assembler.h"
 #include "sources/gctrace/gctrace_source.h"
 #include "sources/line_splitter.h"
@@ -53,6 +57,37 @@ bool WriteStore(const IngestOptions& options, bool replay, int fd,
                FormatLocalTime(*sink.last_ts_ns() + offset, "%Y-%m-%d %H:%M:%S").c_str(),
                LocalZoneName(*sink.last_ts_ns() + offset).c_str());
   return true;
+}
+
+// Prints what the detectors found over the whole input: text after the
+// report, or {"type":"finding"} / {"type":"detectors"} JSON lines.
+void PrintFindings(const detect::DetectorEngine& engine, bool json, std::FILE* out) {
+  std::vector<detect::Finding> all = engine.All();
+  if (json) {
+    for (const detect::Finding& f : all) {
+      nlohmann::json j = detect::FindingToJson(f, 0);
+      j["type"] = "finding";
+      std::fprintf(out, "%s\n",
+                   j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    }
+    nlohmann::json d{{"type", "detectors"}, {"detectors", detect::DetectorsJson(engine)}};
+    std::fprintf(out, "%s\n", d.dump().c_str());
+    return;
+  }
+  std::fprintf(out,
+               "\nFindings (detectors over the whole input; times are offsets from the "
+               "process start):\n");
+  if (all.empty()) std::fprintf(out, "  none\n");
+  for (const std::string& l : detect::FindingLines(all, true)) std::fprintf(out, "%s\n", l.c_str());
+  std::string skipped;
+  for (const detect::Detector* d : engine.skipped()) {
+    skipped += (skipped.empty() ? "" : ", ") + std::string(d->name()) + " (needs " +
+               std::string(detect::DataNeedName(d->needs())) + ")";
+  }
+  if (!skipped.empty()) {
+    std::fprintf(out, "  not run on this input: %s; `gcpilot serve` / `watch` run them live.\n",
+                 skipped.c_str());
+  }
 }
 
 }  // namespace
@@ -115,9 +150,24 @@ int IngestCommand(const IngestOptions& options) {
   so.text_report = !options.json;
   so.record_out = record;
   Session session(so);
+  // Detectors over the log: those the source's data supports (gctrace:
+  // cycles only; recorded streams may also hold non-GC stops).
+  std::unique_ptr<detect::DetectorEngine> detectors;
+  std::unique_ptr<detect::DetectingSink> detecting;
+  std::unique_ptr<CycleAssembler> detect_assembler;
+  bool replay_mode = false;
   auto on_event = [&](const Event& e) {
     session.OnEvent(e);
     if (store_assembler) store_assembler->Consume(e);
+    if (!detectors) {
+      std::set<detect::DataNeed> needs{detect::DataNeed::kAnySource};
+      if (replay_mode) needs.insert(detect::DataNeed::kEbpf);
+      detectors = std::make_unique<detect::DetectorEngine>(
+          detect::MakeDetectors(detect::DetectorConfig()), needs);
+      detecting = std::make_unique<detect::DetectingSink>(detectors.get(), /*replay=*/true);
+      detect_assembler = std::make_unique<CycleAssembler>(detecting.get());
+    }
+    detect_assembler->Consume(e);
   };
 
   gctrace::GctraceSource::Options go;
@@ -145,6 +195,7 @@ int IngestCommand(const IngestOptions& options) {
     }
     if (mode == Mode::kUndecided && piece.find_first_not_of(" \t\r") != std::string_view::npos) {
       mode = LooksLikeEventStream(piece) ? Mode::kReplay : Mode::kTrace;
+      replay_mode = mode == Mode::kReplay;
     }
     if (mode == Mode::kReplay) {
       replay.OnLine(piece);
@@ -177,6 +228,10 @@ int IngestCommand(const IngestOptions& options) {
   std::string header = "gcpilot " + options.command + ": " + name +
                        (mode == Mode::kReplay ? " (recorded events)" : " (gctrace log)");
   uint64_t cycles = session.Finish(0, stdout, header, stats);
+  if (detectors && cycles > 0) {
+    detecting->Finish();
+    PrintFindings(*detectors, options.json, stdout);
+  }
   if (record) std::fclose(record);
   if (store &&
       !WriteStore(options, mode == Mode::kReplay, fd, start_wall_ns, *store, *store_sink)) {

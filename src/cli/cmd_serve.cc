@@ -12,6 +12,8 @@
 #include <mutex>
 
 #include "core/clock.h"
+#include "detect/detector_engine.h"
+#include "detect/serve_findings.h"
 #include "model/cycle_assembler.h"
 #include "serve/agent_http.h"
 #include "serve/metrics_exporter.h"
@@ -108,6 +110,16 @@ int ServeCommand(const ServeOptions& options) {
   serve::StreamPublisher publisher(&hub, wall);
   model.AddListener(&metrics);
   model.AddListener(&publisher);
+  // Detectors: findings in the API, the stream and /metrics.
+  detect::DetectorEngine detectors(
+      detect::MakeDetectors([&] {
+        detect::DetectorConfig dc;
+        dc.slo_pause_ns = cfg.slo_pause_ns;
+        return dc;
+      }()),
+      {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
+  detect::ServeFindings findings(&detectors, &hub, &metrics, wall);
+  model.AddListener(&findings);
   FanOutSink sinks;
   sinks.Add(&model);
   std::unique_ptr<HistoryStore> store;
@@ -230,6 +242,7 @@ int ServeCommand(const ServeOptions& options) {
   };
   deps.before_scrape = refresh_health;
   deps.threads = static_cast<size_t>(cfg.http_threads);
+  deps.extra_routes.push_back([&findings](httplib::Server& s) { findings.AddRoutes(s); });
   serve::AgentHttpServer http(deps);
   StatusOr<int> bound = http.Start(host, port);
   if (!bound.ok()) {

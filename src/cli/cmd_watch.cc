@@ -10,8 +10,11 @@
 #include "cli/event_line_sink.h"
 #include "cli/watch_model.h"
 #include "core/clock.h"
+#include "detect/detecting_sink.h"
+#include "detect/finding_text.h"
 #include "export/watch_table.h"
 #include "model/cycle_assembler.h"
+#include "serve/agent_http.h"
 #include "sources/ebpf/ebpf_source.h"
 
 namespace gcpilot::cli {
@@ -19,6 +22,25 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 void OnStopSignal(int) { g_stop = 1; }
+
+// Prints each raised and cleared finding as a {"type":"finding"} JSON line.
+class FindingLinePrinter final : public detect::FindingListener {
+ public:
+  FindingLinePrinter(std::FILE* out, int64_t wall_offset_ns)
+      : out_(out), wall_offset_ns_(wall_offset_ns) {}
+  void OnFindingRaised(const detect::Finding& f) override { Print(f, "raised"); }
+  void OnFindingCleared(const detect::Finding& f) override { Print(f, "cleared"); }
+
+ private:
+  void Print(const detect::Finding& f, const char* change) {
+    nlohmann::json j = detect::FindingToJson(f, wall_offset_ns_);
+    j["type"] = "finding";
+    j["change"] = change;
+    std::fprintf(out_, "%s\n", serve::DumpJson(j).c_str());
+  }
+  std::FILE* out_;
+  int64_t wall_offset_ns_;
+};
 
 std::string Title(size_t processes, bool tty) {
   std::time_t now = std::time(nullptr);
@@ -43,6 +65,13 @@ int WatchCommand(const WatchOptions& options) {
   FanOutSink sinks;
   sinks.Add(&model);
   if (options.json) sinks.Add(&lines);
+  detect::DetectorEngine detectors(
+      detect::MakeDetectors(detect::DetectorConfig()),
+      {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
+  detect::DetectingSink detecting(&detectors, /*replay=*/false);
+  sinks.Add(&detecting);
+  FindingLinePrinter finding_lines(out, serve::WallClockMap::Now().offset_ns());
+  if (options.json) detectors.AddListener(&finding_lines);
   CycleAssembler assembler(&sinks);
   auto emit = [&](const Event& e) { assembler.Consume(e); };
   auto notice = [](const std::string& msg) {
@@ -98,12 +127,24 @@ int WatchCommand(const WatchOptions& options) {
       r.heap_now_bytes = g->heap_live_bytes;
       r.goroutines = g->goroutines;
       r.drops = (*source)->drops(r.pid);
+      detect::GaugeValues dg;
+      dg.gogc = g->gogc;
+      dg.memory_limit_bytes = g->memory_limit;
+      dg.goroutines = g->goroutines;
+      dg.heap_in_use_bytes = g->heap_live_bytes;
+      detecting.SetGaugesOfPid(r.pid, dg);
     }
+    detecting.AdvanceTo(now);
     if (options.json) {
       for (const WatchRow& r : rows)
         std::fprintf(out, "%s\n", WatchRowToJson(r, now).dump().c_str());
     } else {
       std::string table = FormatWatchTable(rows, Title(rows.size(), tty));
+      std::vector<std::string> found = detect::FindingLines(detectors.Active(), false);
+      if (!found.empty()) {
+        table += "\nfindings (GET /api/v1/findings in `gcpilot serve` has evidence and fixes):";
+        for (const std::string& l : found) table += "\n" + l;
+      }
       std::fprintf(out, "%s%s\n", tty ? "\x1b[H\x1b[J" : "", table.c_str());
     }
     std::fflush(out);

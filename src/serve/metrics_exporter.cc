@@ -269,6 +269,7 @@ void MetricsExporter::RemoveLocked(PerProcess& m) {
   if (m.memory_limit) memory_limit_.Remove(m.memory_limit);
   if (m.goroutines) goroutines_.Remove(m.goroutines);
   if (m.gomaxprocs) gomaxprocs_.Remove(m.gomaxprocs);
+  for (auto& [k, g] : m.extra) extra_families_.at(k.first)->Remove(g);
   by_labels_.erase(m.labels);
 }
 
@@ -328,6 +329,28 @@ void MetricsExporter::OnEvicted(const ProcessState& p) {
   if (it == per_process_.end()) return;
   RemoveLocked(it->second);
   per_process_.erase(it);
+}
+
+void MetricsExporter::SetProcessGauge(const ProcessKey& key, const std::string& family,
+                                      const std::string& help, const Labels& extra, double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = per_process_.find(key);
+  if (it == per_process_.end()) return;
+  PerProcess& m = it->second;
+  Labels labels = m.labels;
+  for (const auto& [k, v] : extra) labels[k] = v;
+  prometheus::Gauge*& g = m.extra[{family, labels}];
+  if (g == nullptr) {
+    auto f = extra_families_.find(family);
+    if (f == extra_families_.end()) {
+      f = extra_families_
+              .emplace(family,
+                       &prometheus::BuildGauge().Name(family).Help(help).Register(registry_))
+              .first;
+    }
+    g = &f->second->Add(labels);
+  }
+  g->Set(value);
 }
 
 void MetricsExporter::SetAgentHealth(const AgentHealth& h) {

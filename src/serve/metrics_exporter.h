@@ -56,6 +56,13 @@ class MetricsExporter final : public ModelListener {
   void OnWindow(const ProcessState& p, const WindowStats& w, Health h) override;
   void OnEvicted(const ProcessState& p) override;
 
+  // Hook for later features (detector findings, ...): sets the per-process
+  // gauge `family` (created on first use with `help`) with the process's
+  // labels plus `extra` to `value`. Ignored for a process without series;
+  // removed with the process's other series.
+  void SetProcessGauge(const ProcessKey& key, const std::string& family, const std::string& help,
+                       const prometheus::Labels& extra, double value);
+
   void SetAgentHealth(const AgentHealth& h);
   // Counts a served HTTP request (handler: a route name, not the path).
   void CountRequest(const std::string& handler, int status);
@@ -80,6 +87,8 @@ class MetricsExporter final : public ModelListener {
     prometheus::Gauge* memory_limit = nullptr;
     prometheus::Gauge* goroutines = nullptr;
     prometheus::Gauge* gomaxprocs = nullptr;
+    // SetProcessGauge series: (family, labels) -> gauge.
+    std::map<std::pair<std::string, prometheus::Labels>, prometheus::Gauge*> extra;
   };
   PerProcess* Ensure(const ProcessState& p);
   void RemoveLocked(PerProcess& m);
@@ -116,6 +125,7 @@ class MetricsExporter final : public ModelListener {
   prometheus::Counter& sse_refused_;
   prometheus::Counter& store_dropped_;
   prometheus::Family<prometheus::Counter>& requests_;
+  std::map<std::string, prometheus::Family<prometheus::Gauge>*> extra_families_;
   std::map<ProcessKey, PerProcess> per_process_;
   std::map<prometheus::Labels, ProcessKey> by_labels_;
 };
