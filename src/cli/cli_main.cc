@@ -13,6 +13,7 @@
 #include "cli/cmd_ps.h"
 #include "cli/cmd_run.h"
 #include "cli/cmd_serve.h"
+#include "cli/cmd_tune.h"
 #include "cli/cmd_watch.h"
 
 namespace gcpilot::cli {
@@ -187,6 +188,24 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--duration", serve.duration_s, "Stop after this many seconds")
       ->check(CLI::NonNegativeNumber);
 
+  TuneOptions tune;
+  CLI::App* tune_cmd = app.add_subcommand(
+      "tune",
+      "Recommend GOGC and GOMEMLIMIT for a Go process (dry run: nothing is changed): watch it "
+      "with eBPF, read its cgroup memory limit and the memory pressure, and print what the "
+      "policy recommends, why, and the expected effect on GC CPU, GC rate and heap peak. Needs "
+      "root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.");
+  tune_cmd->add_option("--pid", tune.pid, "The process")->required()->check(CLI::PositiveNumber);
+  tune_cmd
+      ->add_option("--policy", tune.policy,
+                   "pause-deviation (the seed's), memory-headroom (share of the cgroup limit), "
+                   "node-pressure (PSI / node memory use), or all")
+      ->capture_default_str();
+  tune_cmd->add_flag("--json", tune.json, "One JSON object: inputs and recommendations");
+  tune_cmd->add_option("--watch-seconds", tune.watch_seconds, "How long to watch the process")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+
   HistoryOptions history;
   CLI::App* history_cmd = app.add_subcommand(
       "history",
@@ -243,6 +262,7 @@ int Main(int argc, char** argv) {
   if (*history_cmd) return HistoryCommand(history);
   if (*watch_cmd) return WatchCommand(watch);
   if (*serve_cmd) return ServeCommand(serve);
+  if (*tune_cmd) return TuneCommand(tune);
   return 1;
 }
 
