@@ -11,6 +11,11 @@
 #include <cstdio>
 #include <mutex>
 
+#include "control/breaker_service.h"
+#include "control/breaker_webhook.h"
+#include "control/control_api.h"
+#include "control/control_token.h"
+#include "control/pidns_resolver.h"
 #include "core/clock.h"
 #include "detect/detector_engine.h"
 #include "detect/serve_findings.h"
@@ -110,6 +115,46 @@ int ServeCommand(const ServeOptions& options) {
   serve::StreamPublisher publisher(&hub, wall);
   model.AddListener(&metrics);
   model.AddListener(&publisher);
+  // The GC-jitter breaker and the actuator's control API (docs/serve.md
+  // "Breaker and control API").
+  control::BreakerParams breaker_params;
+  breaker_params.threshold_ns =
+      cfg.breaker.threshold_ns > 0 ? cfg.breaker.threshold_ns : cfg.slo_pause_ns;
+  breaker_params.view = cfg.breaker.window;
+  breaker_params.cool_down_ns = cfg.breaker.cool_down_ns;
+  breaker_params.recovery_windows = cfg.breaker.recovery_windows;
+  if (Status v = control::ValidateBreakerParams(breaker_params); !v.ok()) {
+    Say(v.message());
+    return 2;
+  }
+  std::unique_ptr<control::BreakerWebhook> breaker_webhook;
+  if (!cfg.breaker.webhook.empty()) {
+    StatusOr<std::unique_ptr<control::BreakerWebhook>> w =
+        control::BreakerWebhook::Start(cfg.breaker.webhook);
+    if (!w.ok()) {
+      Say(w.status().message());
+      return 2;
+    }
+    breaker_webhook = std::move(*w);
+  }
+  control::BreakerService breakers(breaker_params, wall, &hub, breaker_webhook.get());
+  model.AddListener(&breakers);
+  metrics.AddCollectable(breakers.registry());
+  control::PidNsResolver pidns_resolver;
+  control::ControlApiDeps control_deps;
+  control_deps.breakers = &breakers;
+  control_deps.resolver = &pidns_resolver;
+  control_deps.wall = wall;
+  if (!cfg.token_file.empty()) {
+    StatusOr<std::string> token = control::LoadToken(cfg.token_file);
+    if (!token.ok()) {
+      Say("token_file: " + token.status().message());
+      return 2;
+    }
+    control_deps.token = *token;
+  }
+  // control_deps.gc_settings: the tuner's recommendation per host pid.
+  control::ControlApi control_api(std::move(control_deps));
   // Detectors: findings in the API, the stream and /metrics.
   detect::DetectorEngine detectors(
       detect::MakeDetectors([&] {
@@ -241,6 +286,10 @@ int ServeCommand(const ServeOptions& options) {
     return MonotonicClock().NowNs() - shared.heartbeat_ns < 10'000'000'000;
   };
   deps.before_scrape = refresh_health;
+  deps.extra_routes.push_back([&control_api](httplib::Server& s) { control_api.Register(s); });
+  deps.process_fields = [&control_api](const serve::ProcessState& p, json& j) {
+    control_api.AddProcessFields(p, j);
+  };
   deps.threads = static_cast<size_t>(cfg.http_threads);
   deps.extra_routes.push_back([&findings](httplib::Server& s) { findings.AddRoutes(s); });
   serve::AgentHttpServer http(deps);

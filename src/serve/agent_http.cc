@@ -152,6 +152,7 @@ void AgentHttpServer::Routes() {
       for (const auto& [key, p] : all) {
         std::optional<WindowStats> w = p.windows.Current("10s", now);
         out.push_back(ProcessToJson(p, d.model->HealthOf(p, now), d.wall, w ? &*w : nullptr));
+        if (d.process_fields) d.process_fields(p, out.back());
       }
       return out;
     });
@@ -163,7 +164,9 @@ void AgentHttpServer::Routes() {
       const ProcessState* p = FindProcess(all, req, res);
       if (p == nullptr) return 0;
       std::optional<WindowStats> w = p->windows.Current("10s", now);
-      SendJson(res, ProcessToJson(*p, d.model->HealthOf(*p, now), d.wall, w ? &*w : nullptr));
+      json j = ProcessToJson(*p, d.model->HealthOf(*p, now), d.wall, w ? &*w : nullptr);
+      if (d.process_fields) d.process_fields(*p, j);
+      SendJson(res, j);
       return 0;
     });
   });

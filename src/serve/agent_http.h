@@ -41,6 +41,9 @@ struct AgentHttpDeps {
   std::function<bool()> ready;             // /readyz.
   std::function<bool()> alive;             // /healthz.
   std::function<void()> before_scrape;     // Refreshes agent health series.
+  // Adds fields to each PROCESS object of the JSON API (e.g. the breaker's
+  // state); called with the model's lock held.
+  std::function<void(const ProcessState&, nlohmann::json&)> process_fields;
   size_t threads = 192;
   // More routes (registered before the static-file catch-all), e.g. the
   // control API of later features.

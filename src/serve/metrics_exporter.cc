@@ -373,11 +373,21 @@ void MetricsExporter::CountRequest(const std::string& handler, int status) {
   requests_.Add({{"handler", handler}, {"code", std::to_string(status)}}).Increment();
 }
 
+void MetricsExporter::AddCollectable(std::shared_ptr<prometheus::Collectable> c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_.push_back(std::move(c));
+}
+
 std::string MetricsExporter::Render() {
   std::ostringstream out;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    prometheus::TextSerializer().Serialize(out, registry_.Collect());
+    std::vector<prometheus::MetricFamily> families = registry_.Collect();
+    for (const auto& c : extra_) {
+      std::vector<prometheus::MetricFamily> more = c->Collect();
+      families.insert(families.end(), more.begin(), more.end());
+    }
+    prometheus::TextSerializer().Serialize(out, families);
   }
   out << SelfProcessMetrics();
   return out.str();

@@ -20,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -64,6 +65,9 @@ class MetricsExporter final : public ModelListener {
                        const prometheus::Labels& extra, double value);
 
   void SetAgentHealth(const AgentHealth& h);
+  // More series rendered with these (e.g. the breakers' registry); kept
+  // alive by the exporter.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> c);
   // Counts a served HTTP request (handler: a route name, not the path).
   void CountRequest(const std::string& handler, int status);
 
@@ -127,6 +131,7 @@ class MetricsExporter final : public ModelListener {
   prometheus::Family<prometheus::Counter>& requests_;
   std::map<std::string, prometheus::Family<prometheus::Gauge>*> extra_families_;
   std::map<ProcessKey, PerProcess> per_process_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> extra_;
   std::map<prometheus::Labels, ProcessKey> by_labels_;
 };
 

@@ -92,6 +92,34 @@ Status ReadWatch(std::string_view origin, const toml::table& watch, ServeConfig*
   return Status::Ok();
 }
 
+Status ReadBreaker(std::string_view origin, const toml::table& t, BreakerConfig* b) {
+  for (const auto& [k, node] : t) {
+    std::string key(k.str());
+    std::string name = "breaker." + key;
+    Status s;
+    if (key == "threshold") {
+      s = ReadDuration(origin, node, name, &b->threshold_ns);
+      if (s.ok() && b->threshold_ns <= 0) {
+        s = Status::InvalidArgument(Where(origin, node) + ": 'breaker.threshold' must be above 0");
+      }
+    } else if (key == "window") {
+      s = ReadString(origin, node, name, &b->window);
+    } else if (key == "cool_down") {
+      s = ReadDuration(origin, node, name, &b->cool_down_ns);
+    } else if (key == "recovery_windows") {
+      s = ReadInt(origin, node, name, &b->recovery_windows);
+    } else if (key == "webhook") {
+      s = ReadString(origin, node, name, &b->webhook);
+    } else {
+      s = Status::InvalidArgument(
+          Where(origin, node) + ": unknown key '" + name +
+          "' (known: threshold, window, cool_down, recovery_windows, webhook)");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<int64_t> ParseDuration(std::string_view text) {
@@ -161,6 +189,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
       s = ReadInt(origin, node, key, &c.max_stream_clients);
     } else if (key == "http_threads") {
       s = ReadInt(origin, node, key, &c.http_threads);
+    } else if (key == "breaker") {
+      const toml::table* t = node.as_table();
+      s = t == nullptr ? TypeError(origin, node, key, "a table ([breaker])")
+                       : ReadBreaker(origin, *t, &c.breaker);
     } else if (key == "watch") {
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([watch])")
@@ -230,6 +262,24 @@ Status ValidateServeConfig(const ServeConfig& c) {
   }
   if (c.max_processes > 100'000) return Status::InvalidArgument("'max_processes' above 100000");
   if (c.http_threads > 4096) return Status::InvalidArgument("'http_threads' above 4096");
+  const BreakerConfig& b = c.breaker;
+  int64_t threshold = b.threshold_ns > 0 ? b.threshold_ns : c.slo_pause_ns;
+  if (b.threshold_ns < 0 || threshold > 60'000'000'000) {
+    return Status::InvalidArgument(
+        "'breaker.threshold' (default: slo_pause) must be above 0 and at most 1m");
+  }
+  if (b.window != "1s" && b.window != "10s" && b.window != "1m") {
+    return Status::InvalidArgument("'breaker.window' must be one of 1s, 10s, 1m");
+  }
+  if (b.cool_down_ns <= 0 || b.cool_down_ns > 3'600'000'000'000) {
+    return Status::InvalidArgument("'breaker.cool_down' must be above 0 and at most 1h");
+  }
+  if (b.recovery_windows < 1 || b.recovery_windows > 1000) {
+    return Status::InvalidArgument("'breaker.recovery_windows' must be in 1..1000");
+  }
+  if (!b.webhook.empty() && b.webhook.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument("'breaker.webhook' must be an http://host:port/path URL");
+  }
   if (c.max_stream_clients >= c.http_threads) {
     return Status::InvalidArgument(
         "'max_stream_clients' must be below 'http_threads' (each stream holds a thread)");

@@ -16,6 +16,15 @@
 
 namespace gcpilot::serve {
 
+// [breaker]: the GC-jitter circuit breaker (src/control/breaker.h).
+struct BreakerConfig {
+  int64_t threshold_ns = 0;               // STW P99 above this opens it; 0 = slo_pause.
+  std::string window = "1s";              // The window view judged: 1s, 10s or 1m.
+  int64_t cool_down_ns = 10'000'000'000;  // OPEN -> HALF_OPEN after this.
+  int64_t recovery_windows = 3;           // HALF_OPEN -> CLOSED after this many.
+  std::string webhook;                    // "" = none; "http://host:port/path".
+};
+
 struct ServeConfig {
   // host:port to listen on. Only loopback unless configured otherwise.
   std::string listen = "127.0.0.1:9464";
@@ -43,6 +52,7 @@ struct ServeConfig {
   // What to watch: these pids / binaries; both empty = every Go process.
   std::vector<pid_t> pids;
   std::vector<std::string> exes;
+  BreakerConfig breaker;
 };
 
 // Parses "250us", "5ms", "1.5s", "90s", "30m", "1h", "7d" into nanoseconds.
