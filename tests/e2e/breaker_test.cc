@@ -222,5 +222,55 @@ TEST(BreakerEbpfTest, LongPausesTripTheBreakerAndTheServiceRecovers) {
   EXPECT_EQ(ReadFile(d + "/svc.rc"), "0\n") << ReadFile(d + "/svc.err");
 }
 
+// A service in its own pid namespace (as in a container) sends its pid as
+// it sees it (1) and its namespace's inode; the agent maps it to the host
+// pid and shows the actuator on that process.
+constexpr char kPidNsScript[] = R"SH(
+set -u
+cd "$D"
+printf 'ns-token\n' >token; chmod 600 token
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+A=http://127.0.0.1:$port
+GCPILOT_AGENT=$A GCPILOT_TOKEN_FILE=$D/token unshare --pid --fork --mount-proc \
+  "$PROG" -goroutines 10 -poll 100ms 2>svc.err & u=$!
+p=
+for i in $(seq 100); do p=$(cat /proc/$u/task/*/children 2>/dev/null | awk '{print $1}'); \
+  [ -n "$p" ] && [ "$(readlink /proc/$p/exe)" = "$PROG" ] && break; p=; sleep 0.1; done
+echo "$p" >pid
+readlink /proc/$p/ns/pid | tr -dc 0-9 >ns.txt
+sed -n 's/^NSpid:\s*//p' /proc/$p/status >nspid.txt
+"$BIN" serve --listen 127.0.0.1:$port --token-file token --pid $p 2>serve.err & s=$!
+for i in $(seq 150); do curl -s $A/api/v1/processes/$p >process.json; \
+  grep -q '"actuator":{' process.json && break; sleep 0.1; done
+curl -s -H 'Authorization: Bearer ns-token' "$A/api/v1/control?pid=1&pidns=$(cat ns.txt)" >control.json
+curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer ns-token' \
+  "$A/api/v1/control?pid=1&pidns=12345" >unknown_ns.code
+kill -TERM $p; wait $u; kill -TERM $s; wait $s; echo $? >serve.rc
+)SH";
+
+TEST(BreakerEbpfTest, ActuatorInAnotherPidNamespaceIsMappedToTheHostPid) {
+  GCPILOT_EBPF_REQUIRE_ROOT();
+  if (Sh("command -v unshare").exit_code != 0) GTEST_SKIP() << "no unshare";
+  std::string d = TempDir("breaker_pidns");
+  WriteFile(d + "/run.sh", kPidNsScript);
+  std::string env = "D=" + Quote(d) +
+                    " PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
+                    " BIN=" + Quote(GcpilotBin());
+  CommandResult r = Sh(UnderEbpfLock(env + " bash " + Quote(d + "/run.sh")));
+  ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(d + "/serve.err");
+  std::string pid = ReadFile(d + "/pid");
+  ASSERT_FALSE(pid.empty() || pid == "\n") << ReadFile(d + "/svc.err");
+  pid.pop_back();
+  // The kernel's view: host pid first, 1 in the service's own namespace.
+  EXPECT_EQ(ReadFile(d + "/nspid.txt"), pid + "\t1\n");
+  json process = json::parse(ReadFile(d + "/process.json"));
+  ASSERT_TRUE(process["actuator"].is_object()) << process.dump() << ReadFile(d + "/svc.err");
+  json control = json::parse(ReadFile(d + "/control.json"));
+  EXPECT_EQ(std::to_string(control["pid"].get<int64_t>()), pid) << control.dump();
+  EXPECT_EQ(control["breaker"]["state"], "closed");
+  EXPECT_EQ(ReadFile(d + "/unknown_ns.code"), "404");
+  EXPECT_EQ(ReadFile(d + "/serve.rc"), "0\n");
+}
+
 }  // namespace
 }  // namespace gcpilot::e2e
