@@ -20,7 +20,11 @@ struct DetectorConfig {
   double spike_factor = 3.0;              // Window max > factor x own P95 ...
   int64_t spike_floor_ns = 1'000'000;     // ... and at least this long.
   size_t spike_min_baseline_pauses = 20;  // Pauses needed before judging.
-  int64_t slo_pause_ns = 5'000'000;       // Critical at or above.
+  // A single spike below the SLO is confirmed by a second one within this
+  // time (one sub-SLO hiccup on a busy host is not a pattern).
+  int spike_confirm_pauses = 2;
+  int64_t spike_confirm_window_ns = 30'000'000'000;
+  int64_t slo_pause_ns = 5'000'000;  // Critical at or above.
 
   // Mark-assist stall ("10s" windows).
   double assist_share = 0.25;       // Assist share of GC CPU above this ...

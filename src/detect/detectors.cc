@@ -30,6 +30,9 @@ Status ValidateDetectorConfig(const DetectorConfig& c) {
   if (!(c.spike_factor > 1)) return bad("spike factor must be > 1");
   if (c.spike_floor_ns < 0) return bad("spike floor must be >= 0");
   if (c.spike_min_baseline_pauses < 2) return bad("spike baseline must be >= 2 pauses");
+  if (c.spike_confirm_pauses < 1 || c.spike_confirm_window_ns < 1'000'000'000) {
+    return bad("spike confirmation must be >= 1 pause within >= 1 s");
+  }
   for (double s : {c.assist_share, c.assist_min_gc_cpu, c.mark_wall_share, c.memlimit_live_share,
                    c.memlimit_gc_cpu, c.trend_min_r2}) {
     if (!(s > 0 && s <= 1)) return bad("shares must be in (0, 1]");

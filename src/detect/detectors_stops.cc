@@ -36,11 +36,14 @@ class PauseSpike final : public Detector {
                                   static_cast<double>(c_.spike_floor_ns));
     if (w.gc_pauses.max <= limit) return Verdict::Quiet();
     json spikes = json::array();
-    int n = 0;
+    int n = 0, recent = 0;
     for (const CycleBrief& c : h.cycles) {
-      if (c.end_ns < w.start_ns || c.end_ns >= w.end_ns) continue;
-      int64_t worst = std::max(c.sweep_term_ns, c.mark_term_ns);
+      if (c.end_ns < w.end_ns - c_.spike_confirm_window_ns || c.end_ns >= w.end_ns) continue;
+      // Per cycle: one stall often lengthens only one of its two stops.
+      const int64_t worst = std::max(c.sweep_term_ns, c.mark_term_ns);
       if (static_cast<double>(worst) <= limit) continue;
+      ++recent;
+      if (c.end_ns < w.start_ns) continue;
       ++n;
       if (spikes.size() < 10) {
         spikes.push_back(json{{"gc", c.number},
@@ -49,7 +52,10 @@ class PauseSpike final : public Detector {
       }
     }
     Verdict v;
-    v.level = Verdict::Level::kFire;
+    // One sub-SLO spike alone holds an active finding but raises none.
+    const bool confirmed = recent >= c_.spike_confirm_pauses ||
+                           w.gc_pauses.max >= static_cast<double>(c_.slo_pause_ns);
+    v.level = confirmed ? Verdict::Level::kFire : Verdict::Level::kHold;
     const bool avalanche = n >= 3;
     v.severity = (avalanche || w.gc_pauses.max >= static_cast<double>(c_.slo_pause_ns))
                      ? Severity::kCritical
@@ -65,6 +71,7 @@ class PauseSpike final : public Detector {
                       {"factor", w.gc_pauses.max / std::max<double>(1, static_cast<double>(*p95))},
                       {"threshold_ns", limit},
                       {"long_pauses", n},
+                      {"long_pauses_last_30s", recent},
                       {"pauses_in_window", w.gc_pauses.count},
                       {"spiking_cycles", spikes},
                       {"window", WindowEvidence(w)},
