@@ -187,6 +187,9 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--exe", serve.exes, "Every process running this executable (repeatable)");
   serve_cmd->add_option("--duration", serve.duration_s, "Stop after this many seconds")
       ->check(CLI::NonNegativeNumber);
+  serve_cmd->add_flag("--apply", serve.apply,
+                      "Hand the tuner's GOGC/GOMEMLIMIT recommendations to the processes' "
+                      "actuators (agent/go); default: recommendations are only shown");
 
   TuneOptions tune;
   CLI::App* tune_cmd = app.add_subcommand(

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "cli/serve_tuner.h"
 #include "control/breaker_service.h"
 #include "control/breaker_webhook.h"
 #include "control/control_api.h"
@@ -29,6 +30,7 @@
 #include "sources/ebpf/ebpf_source.h"
 #include "store/history_store.h"
 #include "store/store_sink.h"
+#include "tune/policy.h"
 
 namespace gcpilot::cli {
 namespace {
@@ -64,6 +66,7 @@ StatusOr<ServeConfig> BuildConfig(const ServeOptions& o) {
   if (!o.store.empty()) c.store = o.store;
   if (!o.token_file.empty()) c.token_file = o.token_file;
   if (o.max_processes > 0) c.max_processes = o.max_processes;
+  if (o.apply) c.tuner.apply = true;
   for (Status s : {duration(o.slo_pause, "--slo-pause", &c.slo_pause_ns),
                    duration(o.retention, "--retention", &c.retention_ns)}) {
     if (!s.ok()) return s;
@@ -115,6 +118,21 @@ int ServeCommand(const ServeOptions& options) {
   serve::StreamPublisher publisher(&hub, wall);
   model.AddListener(&metrics);
   model.AddListener(&publisher);
+  // The tuner (docs/serve.md "Tuner"): a recommendation per process every
+  // 5 s, shown in the API and /metrics, handed to actuators with --apply.
+  std::shared_ptr<ServeTuner> tuner;
+  if (cfg.tuner.policy != "off") {
+    StatusOr<std::unique_ptr<tune::TunerPolicy>> policy = tune::MakePolicy(cfg.tuner.policy);
+    if (!policy.ok()) {
+      Say(policy.status().message());
+      return 2;
+    }
+    tuner = std::make_shared<ServeTuner>(
+        std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)), cfg.tuner.apply, wall,
+        &metrics);
+    Say("tuner: policy " + cfg.tuner.policy +
+        (cfg.tuner.apply ? ", applied through the actuators" : ", dry run (recommendations only)"));
+  }
   // The GC-jitter breaker and the actuator's control API (docs/serve.md
   // "Breaker and control API").
   control::BreakerParams breaker_params;
@@ -153,7 +171,20 @@ int ServeCommand(const ServeOptions& options) {
     }
     control_deps.token = *token;
   }
-  // control_deps.gc_settings: the tuner's recommendation per host pid.
+  if (tuner) {
+    control_deps.gc_settings = [tuner](int32_t host_pid) -> std::optional<control::GcSettings> {
+      std::optional<TunerSettings> s = tuner->Settings(host_pid);
+      if (!s) return std::nullopt;
+      control::GcSettings g;
+      g.gogc = s->gogc;
+      g.memory_limit_bytes = s->memory_limit_bytes;
+      g.policy = s->policy;
+      g.reason = s->reason;
+      g.revision = s->revision;
+      g.apply = s->apply;
+      return g;
+    };
+  }
   control::ControlApi control_api(std::move(control_deps));
   // Detectors: findings in the API, the stream and /metrics.
   detect::DetectorEngine detectors(
@@ -286,9 +317,11 @@ int ServeCommand(const ServeOptions& options) {
     return MonotonicClock().NowNs() - shared.heartbeat_ns < 10'000'000'000;
   };
   deps.before_scrape = refresh_health;
+  if (tuner) deps.extra_routes.push_back([tuner](httplib::Server& s) { tuner->AddRoutes(s); });
   deps.extra_routes.push_back([&control_api](httplib::Server& s) { control_api.Register(s); });
-  deps.process_fields = [&control_api](const serve::ProcessState& p, json& j) {
+  deps.process_fields = [&control_api, tuner](const serve::ProcessState& p, json& j) {
     control_api.AddProcessFields(p, j);
+    if (tuner) j["tuner"] = tuner->ProcessJson(p.key);
   };
   deps.threads = static_cast<size_t>(cfg.http_threads);
   deps.extra_routes.push_back([&findings](httplib::Server& s) { findings.AddRoutes(s); });
@@ -338,6 +371,7 @@ int ServeCommand(const ServeOptions& options) {
     model.Tick(
         now, [&](int32_t pid) { return src.Gauges(pid); },
         [&](int32_t pid) { return src.drops(pid); });
+    if (tuner) tuner->Tick(model, now);
     {
       std::lock_guard<std::mutex> lock(shared.mu);
       shared.stats = src.stats();

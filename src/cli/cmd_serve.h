@@ -23,6 +23,8 @@ struct ServeOptions {
   std::vector<pid_t> pids;
   std::vector<std::string> exes;
   double duration_s = 0;  // 0: until a signal.
+  // Hand the tuner's recommendations to the actuators ([tuner] apply).
+  bool apply = false;
 };
 
 int ServeCommand(const ServeOptions& options);

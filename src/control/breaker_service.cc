@@ -47,10 +47,18 @@ BreakerService::BreakerService(BreakerParams params, serve::WallClockMap wall, s
 BreakerService::Target* BreakerService::Ensure(const serve::ProcessState& p) {
   auto it = targets_.find(p.key);
   if (it != targets_.end()) return &it->second;
-  // An older generation of the same pid has the same labels: the new one
-  // takes the series over.
-  for (auto& [k, t] : targets_) {
-    if (k.pid == p.key.pid) t.state_gauge = nullptr;
+  prometheus::Labels labels{{"pid", std::to_string(p.key.pid)},
+                            {"comm", p.info.comm},
+                            {"binary", serve::BinaryName(p.info.exe)},
+                            {"go_version", p.info.go_version},
+                            {"container", ContainerLabel(p.info.container)}};
+  // An older generation of the same pid: with the same labels the new one
+  // takes its series over; with others (it exec'd another binary) its
+  // series goes now.
+  for (auto& [k, old] : targets_) {
+    if (k.pid != p.key.pid || old.state_gauge == nullptr) continue;
+    if (old.labels != labels) state_family_.Remove(old.state_gauge);
+    old.state_gauge = nullptr;
   }
   Target& t = targets_
                   .emplace(p.key, Target{p.key,
@@ -60,13 +68,10 @@ BreakerService::Target* BreakerService::Ensure(const serve::ProcessState& p) {
                                          Breaker(params_),
                                          0,
                                          {},
+                                         labels,
                                          nullptr})
                   .first->second;
-  t.state_gauge = &state_family_.Add({{"pid", std::to_string(p.key.pid)},
-                                      {"comm", p.info.comm},
-                                      {"binary", t.binary},
-                                      {"go_version", p.info.go_version},
-                                      {"container", ContainerLabel(p.info.container)}});
+  t.state_gauge = &state_family_.Add(labels);
   t.state_gauge->Set(0);
   return &t;
 }

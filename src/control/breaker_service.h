@@ -79,6 +79,7 @@ class BreakerService final : public serve::ModelListener {
     Breaker breaker;
     int64_t last_p99_ns = 0;  // Of the last judged window.
     std::deque<BreakerTransition> history;
+    prometheus::Labels labels;  // Of state_gauge.
     prometheus::Gauge* state_gauge = nullptr;
   };
 

@@ -224,6 +224,28 @@ TEST_F(BreakerServiceTest, LongStopTripsAtOnceAndRecovers) {
   EXPECT_TRUE(seen_state);
 }
 
+TEST_F(BreakerServiceTest, ANewGenerationTakesTheSeriesOver) {
+  auto series = [&] {
+    size_t n = 0;
+    for (const auto& f : service_->registry()->Collect()) {
+      if (f.name == "gcpilot_breaker_state") n = f.metric.size();
+    }
+    return n;
+  };
+  EXPECT_EQ(series(), 2u);
+  ProcessInfo same;
+  same.comm = "api";
+  same.exe = "/srv/bin/api";
+  model_.OnProcessSeen(ProcessKey{4242, 7}, same, 2 * kS);
+  EXPECT_EQ(series(), 2u) << "same labels: one series";
+  ProcessInfo other;
+  other.comm = "worker";
+  other.exe = "/srv/bin/worker";
+  model_.OnProcessSeen(ProcessKey{4242, 8}, other, 3 * kS);
+  EXPECT_EQ(series(), 2u) << "the exec'd-away generation's series is gone";
+  EXPECT_EQ(service_->Ready("worker").status, 200);
+}
+
 TEST_F(BreakerServiceTest, ShortPausesNeverTrip) {
   for (int i = 0; i < 100; ++i) Stop(1 * kS + i * 10 * kMs, 2 * kMs);
   for (int64_t t = 1500 * kMs; t <= 4 * kS; t += 500 * kMs) model_.Tick(t, none_, zero_);

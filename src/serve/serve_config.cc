@@ -120,6 +120,28 @@ Status ReadBreaker(std::string_view origin, const toml::table& t, BreakerConfig*
   return Status::Ok();
 }
 
+Status ReadTuner(std::string_view origin, const toml::table& t, TunerConfig* c) {
+  for (const auto& [k, node] : t) {
+    std::string key(k.str());
+    Status s;
+    if (key == "policy") {
+      s = ReadString(origin, node, "tuner.policy", &c->policy);
+    } else if (key == "apply") {
+      std::optional<bool> b = node.value<bool>();
+      if (!node.is_boolean() || !b) {
+        s = TypeError(origin, node, "tuner.apply", "a boolean");
+      } else {
+        c->apply = *b;
+      }
+    } else {
+      s = Status::InvalidArgument(Where(origin, node) + ": unknown key 'tuner." + key +
+                                  "' (known: policy, apply)");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<int64_t> ParseDuration(std::string_view text) {
@@ -193,6 +215,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([breaker])")
                        : ReadBreaker(origin, *t, &c.breaker);
+    } else if (key == "tuner") {
+      const toml::table* t = node.as_table();
+      s = t == nullptr ? TypeError(origin, node, key, "a table ([tuner])")
+                       : ReadTuner(origin, *t, &c.tuner);
     } else if (key == "watch") {
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([watch])")
@@ -279,6 +305,15 @@ Status ValidateServeConfig(const ServeConfig& c) {
   }
   if (!b.webhook.empty() && b.webhook.rfind("http://", 0) != 0) {
     return Status::InvalidArgument("'breaker.webhook' must be an http://host:port/path URL");
+  }
+  if (c.tuner.policy != "pause-deviation" && c.tuner.policy != "memory-headroom" &&
+      c.tuner.policy != "node-pressure" && c.tuner.policy != "off") {
+    return Status::InvalidArgument("'tuner.policy' must be one of pause-deviation, "
+                                   "memory-headroom, node-pressure, off (got '" +
+                                   c.tuner.policy + "')");
+  }
+  if (c.tuner.apply && c.tuner.policy == "off") {
+    return Status::InvalidArgument("'tuner.apply' needs a 'tuner.policy' other than off");
   }
   if (c.max_stream_clients >= c.http_threads) {
     return Status::InvalidArgument(

@@ -25,6 +25,14 @@ struct BreakerConfig {
   std::string webhook;                    // "" = none; "http://host:port/path".
 };
 
+// The tuner ([tuner] table; docs/serve.md "Tuner").
+struct TunerConfig {
+  // pause-deviation, memory-headroom, node-pressure, or off.
+  std::string policy = "pause-deviation";
+  // Hand recommendations to the actuators (else they are only shown).
+  bool apply = false;
+};
+
 struct ServeConfig {
   // host:port to listen on. Only loopback unless configured otherwise.
   std::string listen = "127.0.0.1:9464";
@@ -52,6 +60,7 @@ struct ServeConfig {
   // What to watch: these pids / binaries; both empty = every Go process.
   std::vector<pid_t> pids;
   std::vector<std::string> exes;
+  TunerConfig tuner;
   BreakerConfig breaker;
 };
 

@@ -23,8 +23,14 @@
 //	vm_hwm_bytes                          VmHWM (peak RSS) from /proc/self/status
 //	alloc_bytes                           bytes allocated in the span
 //
-// Reading runtime/metrics does not stop the world; ReadMemStats is called
-// once, at exit. Standard library only (Go 1.19+).
+//	gogc_final, memory_limit_final        the settings at exit (changed by the
+//	                                      actuator with -actuator)
+//
+// With -actuator it runs the gcpilot actuator (agent/go), which applies the
+// agent's GOGC / memory limit (`gcpilot serve --apply`); the agent is found
+// through GCPILOT_AGENT and GCPILOT_TOKEN_FILE. Reading runtime/metrics does
+// not stop the world; ReadMemStats is called once, at exit (Go 1.19 only).
+// Standard library and the actuator only (Go 1.19+).
 package main
 
 import (
@@ -34,12 +40,15 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	gcpilot "gcpilot.dev/agent"
 )
 
 type node struct {
@@ -60,6 +69,13 @@ func readMetric(name string) (float64, bool) {
 		return s[0].Value.Float64(), true
 	}
 	return 0, false
+}
+
+// currentGOGC reads GOGC (setting it back at once).
+func currentGOGC() int {
+	old := debug.SetGCPercent(100)
+	debug.SetGCPercent(old)
+	return old
 }
 
 // gcCPU: GC CPU seconds without idle marking (Go 1.20+).
@@ -100,7 +116,14 @@ func main() {
 	duration := flag.Duration("duration", 20*time.Second, "total run time")
 	warmup := flag.Duration("warmup", 2*time.Second, "time before the measured span starts")
 	truthPath := flag.String("truth", "", "write the measurements here at exit")
+	actuator := flag.Bool("actuator", false, "run the gcpilot actuator (applies the agent's settings)")
 	flag.Parse()
+	if *actuator {
+		gcpilot.Start(gcpilot.Options{
+			PollInterval: 200 * time.Millisecond,
+			OnError:      func(err error) { fmt.Fprintln(os.Stderr, "actuator:", err) },
+		})
+	}
 
 	// The live set: linked nodes, each pointing at another one.
 	n := *liveMB << 20 / 128
@@ -200,6 +223,8 @@ func main() {
 		"vm_hwm_bytes":           vmHWM(),
 		"alloc_bytes":            alloc1 - alloc0,
 		"live_nodes":             len(live),
+		"gogc_final":             currentGOGC(),
+		"memory_limit_final":     debug.SetMemoryLimit(-1),
 	}
 	data, _ := json.Marshal(out)
 	if *truthPath != "" {
