@@ -182,5 +182,40 @@ TEST_F(DetectorsEbpfTest, SteadyServiceRaisesNothing) {
   EXPECT_FALSE(run.findings["detectors"].empty());
 }
 
+// `gcpilot watch --json` prints {"type":"finding"} lines as findings are
+// raised (and cleared when the process exits).
+TEST_F(DetectorsEbpfTest, WatchJsonPrintsFindingLines) {
+  WatchedRun run = RunWatched("detect_watch",
+                              Quote(TestProg(GoVersions().back(), "storm")) +
+                                  " -rate-mbps 200 -duration 8s -stdout-every 0 "
+                                  "-start-file $D/go",
+                              "--pid $p");
+  ASSERT_TRUE(run.seen) << run.watch.err;
+  std::vector<json> found = run.watch.OfType("finding");
+  bool raised = false, cleared = false;
+  for (const json& f : found) {
+    if (f["detector"] != "allocation_storm") continue;
+    raised = raised || f["change"] == "raised";
+    cleared = cleared || (f["change"] == "cleared" && f["clear_reason"] == "process exited");
+  }
+  EXPECT_TRUE(raised) << run.watch.err;
+  EXPECT_TRUE(cleared);
+}
+
+// Offline: `gcpilot ingest` runs the detectors a gctrace log supports and
+// names those it cannot run (no eBPF stops, no runtime gauges).
+TEST(DetectorsIngestTest, GctraceLogListsFindingsAndSkippedDetectors) {
+  std::string d = TempDir("detect_ingest");
+  std::string prog = TestProg(GoVersions().back(), "storm");
+  CommandResult r = Sh("GODEBUG=gctrace=1 " + Quote(prog) +
+                       " -rate-mbps 200 -duration 6s -stdout-every 0 2>" + Quote(d + "/trace.log") +
+                       " >/dev/null; " + GcpilotBin() + " ingest " + Quote(d + "/trace.log"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Findings (detectors over the whole input"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("allocation_storm: Allocating"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("observer_stops (needs ebpf)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("memory_limit_thrash (needs gauges)"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace gcpilot::e2e
