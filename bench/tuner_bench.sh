@@ -117,7 +117,10 @@ for w in "${WORKLOADS[@]}"; do
         dir=$OUT/${name%%:*}-$p
         log "$name / $p (2 runs of ${RUN_S}s)"
         # shellcheck disable=SC2086
-        RUN_S=$RUN_S TUNE_WATCH=8 tests/e2e/tuner_ab.sh "$OUT/gcpilot" "$PROG" "$p" "$limit" "$dir" \
+        # Under the eBPF tests' lock, so a concurrent e2e run's probe checks
+        # never see this run's probes.
+        RUN_S=$RUN_S TUNE_WATCH=8 flock /tmp/gcpilot-ebpf-tests.lock \
+            tests/e2e/tuner_ab.sh "$OUT/gcpilot" "$PROG" "$p" "$limit" "$dir" \
             $flags >"$dir.log" 2>&1 || true
         echo "| $name | $p $(row "$dir")" >>"$TABLE"
     done
