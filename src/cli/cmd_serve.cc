@@ -127,9 +127,9 @@ int ServeCommand(const ServeOptions& options) {
       Say(policy.status().message());
       return 2;
     }
-    tuner = std::make_shared<ServeTuner>(
-        std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)), cfg.tuner.apply, wall,
-        &metrics);
+    tuner =
+        std::make_shared<ServeTuner>(std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)),
+                                     cfg.tuner.apply, wall, &metrics);
     Say("tuner: policy " + cfg.tuner.policy +
         (cfg.tuner.apply ? ", applied through the actuators" : ", dry run (recommendations only)"));
   }

@@ -308,9 +308,10 @@ Status ValidateServeConfig(const ServeConfig& c) {
   }
   if (c.tuner.policy != "pause-deviation" && c.tuner.policy != "memory-headroom" &&
       c.tuner.policy != "node-pressure" && c.tuner.policy != "off") {
-    return Status::InvalidArgument("'tuner.policy' must be one of pause-deviation, "
-                                   "memory-headroom, node-pressure, off (got '" +
-                                   c.tuner.policy + "')");
+    return Status::InvalidArgument(
+        "'tuner.policy' must be one of pause-deviation, "
+        "memory-headroom, node-pressure, off (got '" +
+        c.tuner.policy + "')");
   }
   if (c.tuner.apply && c.tuner.policy == "off") {
     return Status::InvalidArgument("'tuner.apply' needs a 'tuner.policy' other than off");
