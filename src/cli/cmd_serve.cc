@@ -5,6 +5,7 @@
 #include "cli/cmd_serve.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -22,6 +23,7 @@
 #include "detect/serve_findings.h"
 #include "model/cycle_assembler.h"
 #include "serve/agent_http.h"
+#include "serve/gctrace_follower.h"
 #include "serve/metrics_exporter.h"
 #include "serve/serve_config.h"
 #include "serve/serve_model.h"
@@ -113,7 +115,7 @@ int ServeCommand(const ServeOptions& options) {
   limits.slo_pause_ns = cfg.slo_pause_ns;
   serve::ServeModel model(limits);
   serve::WallClockMap wall = serve::WallClockMap::Now();
-  serve::MetricsExporter metrics(kVersion, "ebpf");
+  serve::MetricsExporter metrics(kVersion, cfg.gctrace.empty() ? "ebpf" : "ebpf+gctrace");
   serve::SseHub hub(static_cast<size_t>(cfg.max_stream_clients));
   serve::StreamPublisher publisher(&hub, wall);
   model.AddListener(&metrics);
@@ -219,10 +221,24 @@ int ServeCommand(const ServeOptions& options) {
   so.exes = cfg.exes;
   so.all = cfg.pids.empty() && cfg.exes.empty();
   auto emit = [&](const Event& e) { assembler.Consume(e); };
-  StatusOr<std::unique_ptr<ebpf::EbpfSource>> source = ebpf::EbpfSource::Create(so, emit, &Say);
-  if (!source.ok()) {
-    Say(source.status().message());
+  StatusOr<std::unique_ptr<ebpf::EbpfSource>> created = ebpf::EbpfSource::Create(so, emit, &Say);
+  std::unique_ptr<ebpf::EbpfSource> ebpf_source;
+  if (created.ok()) {
+    ebpf_source = std::move(*created);
+  } else if (cfg.gctrace.empty()) {
+    Say(created.status().message());
     return 1;
+  } else {
+    Say(created.status().message() + "; following only the gctrace logs of the config file");
+  }
+  std::vector<std::unique_ptr<serve::GctraceFollower>> logs;
+  for (size_t i = 0; i < cfg.gctrace.size(); ++i) {
+    const serve::GctraceLogConfig& g = cfg.gctrace[i];
+    serve::GctraceTarget t{g.path, g.name,
+                           g.pid > 0 ? g.pid : serve::kFirstLogPid + static_cast<int32_t>(i)};
+    logs.push_back(std::make_unique<serve::GctraceFollower>(t, emit, &Say));
+    Say("following gctrace log " + t.path + " as '" + logs.back()->target().name + "' (pid " +
+        std::to_string(t.pid) + ")");
   }
 
   MonotonicClock clock;
@@ -247,7 +263,7 @@ int ServeCommand(const ServeOptions& options) {
     serve::SseHub::Stats hs = hub.stats();
     return json{{"version", kVersion},
                 {"uptime_s", static_cast<double>(clock.NowNs() - started_ns) / 1e9},
-                {"source", "ebpf"},
+                {"source", ebpf_source ? (logs.empty() ? "ebpf" : "ebpf+gctrace") : "gctrace"},
                 {"ready", ready},
                 {"listen", cfg.listen},
                 {"slo_pause_ms", static_cast<double>(cfg.slo_pause_ns) / 1e6},
@@ -338,10 +354,12 @@ int ServeCommand(const ServeOptions& options) {
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGPIPE, SIG_IGN);
-  size_t started = (*source)->Start();
-  Say("tracing " + std::to_string(started) + " Go process(es) through " +
-      std::to_string((*source)->attached_binaries()) + " binary probe set(s)" +
-      (so.all ? "; new ones are found as they start" : ""));
+  if (ebpf_source) {
+    size_t started = ebpf_source->Start();
+    Say("tracing " + std::to_string(started) + " Go process(es) through " +
+        std::to_string(ebpf_source->attached_binaries()) + " binary probe set(s)" +
+        (so.all ? "; new ones are found as they start" : ""));
+  }
   {
     std::lock_guard<std::mutex> lock(shared.mu);
     shared.ready = true;
@@ -354,28 +372,38 @@ int ServeCommand(const ServeOptions& options) {
   int64_t next_prune = next_tick;
   std::string last_store_error;
   int rc = 0;
-  ebpf::EbpfSource& src = **source;
+  ebpf::EbpfSource* src = ebpf_source.get();
   while (!g_stop) {
     int64_t now = clock.NowNs();
     if (end_ns != 0 && now >= end_ns) break;
     int wait_ms = static_cast<int>(std::clamp<int64_t>((next_tick - now) / 1'000'000, 0, 200));
-    Status s = src.Poll(wait_ms);
-    if (!s.ok()) {
-      Say(s.message());
-      rc = 1;
-      break;
+    if (src != nullptr) {
+      Status s = src->Poll(wait_ms);
+      if (!s.ok()) {
+        Say(s.message());
+        rc = 1;
+        break;
+      }
+    } else {
+      usleep(static_cast<useconds_t>(wait_ms) * 1000);
     }
     now = clock.NowNs();
+    for (auto& log : logs) log->Poll(now);
     if (now < next_tick) continue;
     next_tick = now + 1'000'000'000;
     model.Tick(
-        now, [&](int32_t pid) { return src.Gauges(pid); },
-        [&](int32_t pid) { return src.drops(pid); });
+        now,
+        [&](int32_t pid) {
+          return src != nullptr && pid < serve::kFirstLogPid ? src->Gauges(pid) : std::nullopt;
+        },
+        [&](int32_t pid) { return src != nullptr ? src->drops(pid) : 0; });
     if (tuner) tuner->Tick(model, now);
     {
       std::lock_guard<std::mutex> lock(shared.mu);
-      shared.stats = src.stats();
-      shared.attached_binaries = src.attached_binaries();
+      if (src != nullptr) {
+        shared.stats = src->stats();
+        shared.attached_binaries = src->attached_binaries();
+      }
       shared.heartbeat_ns = now;
     }
     if (store) {
@@ -400,12 +428,19 @@ int ServeCommand(const ServeOptions& options) {
   }
   Say("stopping");
   http.Stop();
-  src.Stop();
+  if (src != nullptr) src->Stop();
   if (store) {
     Status f = store->Flush();
     if (!f.ok()) Say("history store: last flush failed: " + f.message());
   }
-  ebpf::EbpfSourceStats st = src.stats();
+  for (const auto& log : logs) {
+    const gctrace::SourceStats& ls = log->stats();
+    Say("gctrace log " + log->target().path + ": " + std::to_string(ls.cycles) + " GC cycles, " +
+        std::to_string(ls.malformed) + " malformed trace lines, " +
+        std::to_string(log->rotations()) + " rotations");
+  }
+  if (src == nullptr) return rc;
+  ebpf::EbpfSourceStats st = src->stats();
   Say(std::to_string(st.cycles) + " GC cycles, " + std::to_string(st.stops) + " non-GC stops, " +
       std::to_string(st.drops) + " events dropped; " + std::to_string(st.processes_traced) +
       " processes traced, " + std::to_string(st.refused) + " refused");

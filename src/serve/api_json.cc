@@ -1,7 +1,10 @@
 // JSON shapes of the serve API (see api_json.h).
 #include "serve/api_json.h"
 
+#include <fmt/format.h>
+
 #include <ctime>
+#include <iterator>
 
 #include "model/event_json.h"
 
@@ -132,6 +135,37 @@ json CycleToApiJson(const StoredCycle& c, const WallClockMap& wall) {
   j["seq"] = c.seq;
   j["time_ms"] = wall.ToMs(c.cycle.start_ns);
   return j;
+}
+
+std::string CycleEventText(const ProcessKey& key, const StoredCycle& s, const WallClockMap& wall) {
+  const CompactCycle& c = s.cycle;
+  std::string out;
+  out.reserve(640);
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"pid":{},"generation":{},"cycle":{{"gc":{},"start_ns":{},)", key.pid,
+                 key.generation, c.number, c.start_ns);
+  fmt::format_to(it, R"("sweep_term_ns":{},"mark_ns":{},"mark_term_ns":{},"pause_ns":{},)",
+                 c.sweep_term_ns, c.mark_ns, c.mark_term_ns, c.sweep_term_ns + c.mark_term_ns);
+  fmt::format_to(it,
+                 R"("cpu_sweep_term_ns":{},"cpu_assist_ns":{},"cpu_background_ns":{},)"
+                 R"("cpu_idle_ns":{},"cpu_mark_term_ns":{},)",
+                 c.cpu.sweep_term_ns, c.cpu.assist_ns, c.cpu.background_ns, c.cpu.idle_ns,
+                 c.cpu.mark_term_ns);
+  fmt::format_to(it,
+                 R"("heap_start_bytes":{},"heap_end_bytes":{},"heap_live_bytes":{},)"
+                 R"("heap_goal_bytes":{},"allocated_bytes":{},"byte_resolution":{},)",
+                 c.heap_start_bytes, c.heap_end_bytes, c.heap_live_bytes, c.heap_goal_bytes,
+                 c.allocated_bytes, c.byte_resolution);
+  // The enum names are fixed identifiers: nothing to escape.
+  fmt::format_to(it,
+                 R"("gomaxprocs":{},"trigger":"{}","cpu_percent_since_start":{},)"
+                 R"("cycle_source":"{}",)",
+                 c.gomaxprocs, GcTriggerName(c.trigger), c.cpu_percent_since_start,
+                 EventSourceName(c.source));
+  if (c.has_stacks) fmt::format_to(it, R"("stacks_bytes":{},)", c.stacks_bytes);
+  if (c.has_globals) fmt::format_to(it, R"("globals_bytes":{},)", c.globals_bytes);
+  fmt::format_to(it, R"("seq":{},"time_ms":{}}}}})", s.seq, wall.ToMs(c.start_ns));
+  return out;
 }
 
 json StopToApiJson(const StoredStop& s, const WallClockMap& wall) {

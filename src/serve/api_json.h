@@ -31,6 +31,10 @@ nlohmann::json GaugesToJson(const ProcessState& p);
 nlohmann::json ProcessToJson(const ProcessState& p, Health health, const WallClockMap& wall,
                              const WindowStats* window);
 nlohmann::json CycleToApiJson(const StoredCycle& c, const WallClockMap& wall);
+// The `cycle` stream event's data, {"pid","generation","cycle":CYCLE}, as
+// text without building a JSON tree (the stream's hot path; same content as
+// CycleToApiJson).
+std::string CycleEventText(const ProcessKey& key, const StoredCycle& c, const WallClockMap& wall);
 nlohmann::json StopToApiJson(const StoredStop& s, const WallClockMap& wall);
 // The file name of a path ("/srv/api/bin/api" -> "api").
 std::string BinaryName(const std::string& exe);

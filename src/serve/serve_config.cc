@@ -142,6 +142,39 @@ Status ReadTuner(std::string_view origin, const toml::table& t, TunerConfig* c) 
   return Status::Ok();
 }
 
+Status ReadGctrace(std::string_view origin, const toml::node& node, ServeConfig* c) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) return TypeError(origin, node, "gctrace", "an array of tables ([[gctrace]])");
+  for (const toml::node& item : *arr) {
+    const toml::table* t = item.as_table();
+    if (t == nullptr) return TypeError(origin, item, "gctrace", "an array of tables ([[gctrace]])");
+    GctraceLogConfig g;
+    for (const auto& [k, v] : *t) {
+      std::string key(k.str());
+      Status s;
+      if (key == "path") {
+        s = ReadString(origin, v, "gctrace.path", &g.path);
+      } else if (key == "name") {
+        s = ReadString(origin, v, "gctrace.name", &g.name);
+      } else if (key == "pid") {
+        int64_t pid = 0;
+        s = ReadInt(origin, v, "gctrace.pid", &pid);
+        if (s.ok() && (pid <= 0 || pid > INT32_MAX)) {
+          s = TypeError(origin, v, "gctrace.pid", "a positive integer");
+        }
+        g.pid = static_cast<int32_t>(pid);
+      } else {
+        s = Status::InvalidArgument(Where(origin, v) + ": unknown key 'gctrace." + key +
+                                    "' (known: path, name, pid)");
+      }
+      if (!s.ok()) return s;
+    }
+    if (g.path.empty()) return TypeError(origin, item, "gctrace.path", "set (the log file)");
+    c->gctrace.push_back(std::move(g));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<int64_t> ParseDuration(std::string_view text) {
@@ -219,6 +252,8 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([tuner])")
                        : ReadTuner(origin, *t, &c.tuner);
+    } else if (key == "gctrace") {
+      s = ReadGctrace(origin, node, &c);
     } else if (key == "watch") {
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([watch])")

@@ -33,6 +33,14 @@ struct TunerConfig {
   bool apply = false;
 };
 
+// A log file receiving a Go program's gctrace output ([[gctrace]] tables).
+struct GctraceLogConfig {
+  std::string path;
+  std::string name;  // "" = the file name.
+  int32_t pid = 0;   // 0 = assigned (kFirstLogPid + index).
+};
+inline constexpr int32_t kFirstLogPid = 1 << 30;  // Above any kernel pid.
+
 struct ServeConfig {
   // host:port to listen on. Only loopback unless configured otherwise.
   std::string listen = "127.0.0.1:9464";
@@ -62,6 +70,8 @@ struct ServeConfig {
   std::vector<std::string> exes;
   TunerConfig tuner;
   BreakerConfig breaker;
+  // Services the agent follows through their gctrace log instead of probes.
+  std::vector<GctraceLogConfig> gctrace;
 };
 
 // Parses "250us", "5ms", "1.5s", "90s", "30m", "1h", "7d" into nanoseconds.

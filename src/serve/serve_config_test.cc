@@ -81,6 +81,28 @@ TEST(ServeConfig, ErrorsNameTheKeyAndLine) {
   EXPECT_NE(err("max_stream_clients = 500").find("below 'http_threads'"), std::string::npos);
 }
 
+TEST(ServeConfig, ReadsGctraceLogTargets) {
+  StatusOr<ServeConfig> c = ParseServeConfig(R"(
+[[gctrace]]
+path = "/var/log/a.log"
+[[gctrace]]
+path = "/var/log/b.log"
+name = "b"
+pid = 77
+)",
+                                             "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->gctrace.size(), 2u);
+  EXPECT_EQ(c->gctrace[0].path, "/var/log/a.log");
+  EXPECT_EQ(c->gctrace[0].pid, 0);
+  EXPECT_EQ(c->gctrace[1].name, "b");
+  EXPECT_EQ(c->gctrace[1].pid, 77);
+  for (const char* bad : {"[[gctrace]]\nname = \"x\"", "[[gctrace]]\npath = \"/a\"\npid = -1",
+                          "[[gctrace]]\npath = \"/a\"\nfollow = true", "gctrace = 3"}) {
+    EXPECT_FALSE(ParseServeConfig(bad, "t.toml").ok()) << bad;
+  }
+}
+
 TEST(ServeConfig, MissingFileIsNotFound) {
   StatusOr<ServeConfig> c = LoadServeConfig("/nonexistent/gcpilot.toml");
   ASSERT_FALSE(c.ok());

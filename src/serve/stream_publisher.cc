@@ -15,10 +15,7 @@ void StreamPublisher::OnProcess(const ProcessState& p) {
 
 void StreamPublisher::OnCycle(const ProcessState& p, const StoredCycle& c) {
   if (!hub_->has_clients()) return;  // Building the JSON is most of the cost.
-  hub_->Publish(p.key.pid, "cycle",
-                DumpJson(json{{"pid", p.key.pid},
-                              {"generation", p.key.generation},
-                              {"cycle", CycleToApiJson(c, wall_)}}));
+  hub_->Publish(p.key.pid, "cycle", CycleEventText(p.key, c, wall_));
 }
 
 void StreamPublisher::OnStop(const ProcessState& p, const StoredStop& s) {

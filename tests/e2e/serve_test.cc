@@ -195,6 +195,51 @@ TEST(ServeEbpfStoreTest, HistoryHoldsEveryCycleAcrossAgentRestarts) {
       << ReadFile(d + "/minutes.txt");
 }
 
+// A service the agent follows through its gctrace log ([[gctrace]] in the
+// config): every cycle the runtime ran reaches the API and /metrics, under
+// the configured name, with the pauses gctrace printed.
+TEST(ServeEbpfGctraceLogTest, FollowsALogFileLikeTailF) {
+  GCPILOT_EBPF_REQUIRE_ROOT();
+  std::string d = TempDir("serve_gctrace_log");
+  WriteFile(d + "/serve.toml",
+            "listen = \"127.0.0.1:0\"\n[watch]\npids = [1]\n"
+            "[[gctrace]]\npath = \"" +
+                d + "/svc.log\"\nname = \"svc-log\"\n");
+  WriteFile(d + "/svc.log", "an old line written before the agent started\n");
+  std::string prog = TestProg(GoVersions().back(), "storm");
+  std::string script =
+      "D=" + Quote(d) + "; " + GcpilotBin() +
+      " serve --config $D/serve.toml 2>$D/serve.err & s=$!; port=; for i in $(seq 150); do "
+      "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
+      "[ -n \"$port\" ] && break; sleep 0.1; done; sleep 0.5; "
+      "GODEBUG=gctrace=1 " +
+      Quote(prog) +
+      " -duration 3s -stdout-every 0 -truth $D/truth.json 2>>$D/svc.log >/dev/null; "
+      "sleep 1.5; curl -s http://127.0.0.1:$port/api/v1/processes >$D/processes.json; "
+      "curl -s http://127.0.0.1:$port/metrics >$D/metrics.txt; "
+      "kill -TERM $s; wait $s; echo $? >$D/serve.rc";
+  CommandResult r = Sh(UnderEbpfLock(script));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ReadFile(d + "/serve.rc"), "0\n") << ReadFile(d + "/serve.err");
+  json truth = ReadJson(d + "/truth.json");
+  json procs = json::parse(ReadFile(d + "/processes.json"))["processes"];
+  ASSERT_EQ(procs.size(), 1u) << procs.dump();
+  const json& p = procs[0];
+  EXPECT_EQ(p["comm"], "svc-log");
+  EXPECT_EQ(p["binary"], "svc-log");
+  EXPECT_EQ(p["source"], "gctrace");
+  EXPECT_EQ(p["totals"]["cycles"].get<uint64_t>(), truth["gc_cycles_total"].get<uint64_t>());
+  // gctrace prints each pause to two significant digits (truncated).
+  double truth_s = truth["pause_total_ns"].get<double>() / 1e9;
+  double ours_s = p["totals"]["pause_ns"].get<double>() / 1e9;
+  EXPECT_LE(ours_s, truth_s * 1.001);
+  EXPECT_GE(ours_s, truth_s * 0.8);
+  std::string metrics = ReadFile(d + "/metrics.txt");
+  EXPECT_EQ(Sample(metrics, "gcpilot_gc_cycles_total", {"binary=\"svc-log\""}),
+            truth["gc_cycles_total"].get<double>());
+  EXPECT_NE(ReadFile(d + "/serve.err").find("following gctrace log"), std::string::npos);
+}
+
 // The agent binds loopback only by default, and survives hostile clients:
 // other clients keep getting their events, slow ones are cut off, memory
 // stays bounded, and it shuts down cleanly.
