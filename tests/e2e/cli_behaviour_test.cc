@@ -15,6 +15,17 @@ namespace {
 
 using nlohmann::json;
 
+// The report's JSON lines (cycles, then the summary) without the detectors'
+// `finding` / `detectors` lines that ingest and report print after them.
+std::vector<json> ReportJsonLines(const std::string& text) {
+  std::vector<json> out;
+  for (json& j : JsonLines(text)) {
+    if (j.contains("type") && (j["type"] == "finding" || j["type"] == "detectors")) continue;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 const char* kLine =
     "gc 1 @0.010s 2%: 0.015+0.33+0.003 ms clock, 0.031+0.12/0.26/0.49+0.007 ms cpu, "
     "4->4->1 MB, 5 MB goal, 0 MB stacks, 0 MB globals, 4 P\n";
@@ -66,7 +77,7 @@ TEST(Ingest, TruncatedLineIsCountedWithItsLineNumber) {
   EXPECT_NE(r.out.find("line 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("malformed"), std::string::npos) << r.out;
   CommandResult j = Sh(GcpilotBin() + " ingest --json " + dir + "/t.log");
-  std::vector<json> lines = JsonLines(j.out);
+  std::vector<json> lines = ReportJsonLines(j.out);
   ASSERT_EQ(lines.size(), 3u);                   // 2 cycles + summary
   EXPECT_EQ(lines.back()["input_problems"], 2);  // malformed + missing cycle 2
   EXPECT_EQ(lines.back()["cycles"], 2);
@@ -83,7 +94,7 @@ TEST(Ingest, TenMegabyteLineIsSkippedNotBuffered) {
   }
   CommandResult r = Sh(GcpilotBin() + " ingest --json " + dir + "/long.log");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<json> lines = JsonLines(r.out);
+  std::vector<json> lines = ReportJsonLines(r.out);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines.back()["cycles"], 2);
   EXPECT_EQ(lines.back()["input_problems"], 1);
@@ -97,7 +108,7 @@ TEST(Ingest, ReadsStdinAndToleratesPrefixes) {
             std::string("2024-01-01T00:00:00Z ") + kLine + "2024-01-01T00:00:01Z hello\n");
   CommandResult r = Sh("cat " + dir + "/k.log | " + GcpilotBin() + " ingest --json -");
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<json> lines = JsonLines(r.out);
+  std::vector<json> lines = ReportJsonLines(r.out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["gc"], 1);
 }
@@ -113,7 +124,7 @@ TEST(Report, ReplaysARecordedEventStreamToTheSameResult) {
   CommandResult rep = Sh(GcpilotBin() + " report --json " + dir + "/ev.jsonl");
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   std::vector<json> run = JsonLines(ReadFile(dir + "/run.jsonl"));
-  std::vector<json> replay = JsonLines(rep.out);
+  std::vector<json> replay = ReportJsonLines(rep.out);
   ASSERT_EQ(run.size(), replay.size());
   for (size_t i = 0; i + 1 < run.size(); ++i) EXPECT_EQ(run[i], replay[i]) << i;
   json a = run.back()["processes"][0], b = replay.back()["processes"][0];
