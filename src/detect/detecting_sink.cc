@@ -52,6 +52,9 @@ void DetectingSink::OnProcessExited(const ProcessKey& p, const ProcessExited& /*
   proc.exited = true;
   proc.exited_ns = ts_ns;
   engine_->OnProcessGone(p, std::max(ts_ns, proc.last_ns), "process exited");
+  // Nothing more is added to an exited process: give its window ring back
+  // now, so many short-lived processes do not hold memory for seconds.
+  proc.windows = SlidingWindows(std::vector<ViewSpec>{{"1s", 1'000'000'000, 1'000'000'000}});
 }
 
 void DetectingSink::SetGauges(const ProcessKey& p, const GaugeValues& g) {
