@@ -15,17 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-// The report's JSON lines (cycles, then the summary) without the detectors'
-// `finding` / `detectors` lines that ingest and report print after them.
-std::vector<json> ReportJsonLines(const std::string& text) {
-  std::vector<json> out;
-  for (json& j : JsonLines(text)) {
-    if (j.contains("type") && (j["type"] == "finding" || j["type"] == "detectors")) continue;
-    out.push_back(std::move(j));
-  }
-  return out;
-}
-
 const char* kLine =
     "gc 1 @0.010s 2%: 0.015+0.33+0.003 ms clock, 0.031+0.12/0.26/0.49+0.007 ms cpu, "
     "4->4->1 MB, 5 MB goal, 0 MB stacks, 0 MB globals, 4 P\n";

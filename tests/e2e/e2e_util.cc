@@ -72,6 +72,15 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
   return out;
 }
 
+std::vector<nlohmann::json> ReportJsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (nlohmann::json& j : JsonLines(text)) {
+    if (j.contains("type") && (j["type"] == "finding" || j["type"] == "detectors")) continue;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 nlohmann::json ReadJson(const std::string& path) { return nlohmann::json::parse(ReadFile(path)); }
 
 std::string GcpilotBin() { return GCPILOT_BIN; }

@@ -20,6 +20,9 @@ CommandResult Sh(const std::string& command);
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& data);
 std::vector<nlohmann::json> JsonLines(const std::string& text);
+// The report lines of `ingest`/`report --json` (cycles, then the summary),
+// without the detectors' `finding` / `detectors` lines that follow them.
+std::vector<nlohmann::json> ReportJsonLines(const std::string& text);
 nlohmann::json ReadJson(const std::string& path);
 
 // A fresh temporary directory for one test (removed by the OS tmp cleaner;

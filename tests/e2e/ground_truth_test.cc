@@ -142,13 +142,7 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
   // The same log through `ingest` gives the same cycles and summary.
   CommandResult ingest = Sh(GcpilotBin() + " ingest --json " + dir + "/stderr.log");
   ASSERT_EQ(ingest.exit_code, 0) << ingest.err;
-  // The report's lines: cycles, then the summary (the detectors' lines that
-  // follow it are not compared).
-  std::vector<json> ilines;
-  for (json& j : JsonLines(ingest.out)) {
-    if (j.contains("type") && (j["type"] == "finding" || j["type"] == "detectors")) continue;
-    ilines.push_back(std::move(j));
-  }
+  std::vector<json> ilines = ReportJsonLines(ingest.out);
   ASSERT_EQ(ilines.size(), lines.size() + 1);
   const int64_t offset =
       lines.front()["start_ns"].get<int64_t>() - ilines.front()["start_ns"].get<int64_t>();
