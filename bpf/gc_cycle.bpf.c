@@ -7,6 +7,7 @@
 //  - entry of runtime.stopTheWorld and each RET of runtime.startTheWorld:
 //    the non-GC stops (ReadMemStats, GOMAXPROCS, profiles, traces) with
 //    their reason; the GC's own stops do not go through these wrappers;
+//    while userspace asks (GCP_CFG_STOP_STACKS), also the caller's stack;
 //  - the call of runtime.gcStart in runtime.forcegchelper: a periodic GC;
 //  - sched_process_exec (when discovery is on) and sched_process_exit of a
 //    traced process.
@@ -136,6 +137,37 @@ int BPF_UPROBE(on_mprof_flush) {
   return 0;
 }
 
+/* The caller stack of a non-GC stop, while userspace asked for it: the
+ * return address at SP (stopTheWorld has not pushed a frame yet, so the
+ * frame-pointer walk would skip its direct caller), then the kernel's
+ * frame-pointer walk of the user stack (Go keeps frame pointers on amd64).
+ * Runs before the world stops: it costs the calling goroutine, not the
+ * pause. The time it takes is reported with the stack. */
+static __always_inline void emit_stop_stack(struct pt_regs *ctx, __u32 pid,
+                                            const struct gcp_stop_event *s) {
+  __u64 t0 = bpf_ktime_get_ns();
+  struct gcp_stack_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+  if (!e) {
+    count_drop(pid);
+    return;
+  }
+  e->type = GCP_EV_STOP_STACK;
+  e->pid = pid;
+  e->reason = s->reason;
+  e->reason_len = s->reason_len;
+  __builtin_memcpy(e->reason_str, s->reason_str, sizeof(e->reason_str));
+  e->ktime_ns = s->start_ktime_ns;
+  e->nframes = 0;
+  e->frames[0] = 0;
+  if (bpf_probe_read_user(&e->frames[0], sizeof(e->frames[0]), (void *)ctx->sp) == 0)
+    e->nframes = 1;
+  long n =
+      bpf_get_stack(ctx, &e->frames[1], sizeof(e->frames) - sizeof(e->frames[0]), BPF_F_USER_STACK);
+  if (n > 0) e->nframes += (__u32)(n / sizeof(__u64));
+  e->capture_ns = (__u32)(bpf_ktime_get_ns() - t0);
+  bpf_ringbuf_submit(e, 0);
+}
+
 SEC("uprobe.multi")
 int BPF_UPROBE(on_stop_the_world) {
   __u32 pid = current_tgid();
@@ -161,6 +193,7 @@ int BPF_UPROBE(on_stop_the_world) {
     if (len > 0 && bpf_probe_read_user(s->reason_str, len, ptr) == 0) s->reason_len = len;
   }
   s->start_ktime_ns = bpf_ktime_get_ns();
+  if (cfg->flags & GCP_CFG_STOP_STACKS) emit_stop_stack(ctx, pid, s);
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "detect/detector_engine.h"
 #include "detect/serve_findings.h"
+#include "detect/stop_callers.h"
 #include "model/cycle_assembler.h"
 #include "serve/agent_http.h"
 #include "serve/gctrace_follower.h"
@@ -197,6 +198,11 @@ int ServeCommand(const ServeOptions& options) {
       }()),
       {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
   detect::ServeFindings findings(&detectors, &hub, &metrics, wall);
+  // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
+  detect::StopCallerCapture stop_callers;
+  detectors.SetSuspicionHook([&stop_callers](const ProcessKey& p, std::string_view d, int64_t t) {
+    stop_callers.OnSuspicion(p, d, t);
+  });
   model.AddListener(&findings);
   FanOutSink sinks;
   sinks.Add(&model);
@@ -225,6 +231,8 @@ int ServeCommand(const ServeOptions& options) {
   std::unique_ptr<ebpf::EbpfSource> ebpf_source;
   if (created.ok()) {
     ebpf_source = std::move(*created);
+    ebpf_source->set_stop_stack_handler(
+        [&stop_callers](const ProcessKey& p, const StopStack& st) { stop_callers.Add(p, st); });
   } else if (cfg.gctrace.empty()) {
     Say(created.status().message());
     return 1;
@@ -398,6 +406,10 @@ int ServeCommand(const ServeOptions& options) {
         },
         [&](int32_t pid) { return src != nullptr ? src->drops(pid) : 0; });
     if (tuner) tuner->Tick(model, now);
+    if (src != nullptr) {
+      stop_callers.Service(
+          now, [src](int32_t pid, bool on) { return src->SetStopStacks(pid, on); }, &detectors);
+    }
     {
       std::lock_guard<std::mutex> lock(shared.mu);
       if (src != nullptr) {

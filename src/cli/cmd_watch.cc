@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "detect/detecting_sink.h"
 #include "detect/finding_text.h"
+#include "detect/stop_callers.h"
 #include "export/watch_table.h"
 #include "model/cycle_assembler.h"
 #include "serve/agent_http.h"
@@ -69,6 +70,11 @@ int WatchCommand(const WatchOptions& options) {
       detect::MakeDetectors(detect::DetectorConfig()),
       {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
   detect::DetectingSink detecting(&detectors, /*replay=*/false);
+  // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
+  detect::StopCallerCapture stop_callers;
+  detectors.SetSuspicionHook([&stop_callers](const ProcessKey& p, std::string_view d, int64_t t) {
+    stop_callers.OnSuspicion(p, d, t);
+  });
   sinks.Add(&detecting);
   FindingLinePrinter finding_lines(out, serve::WallClockMap::Now().offset_ns());
   if (options.json) detectors.AddListener(&finding_lines);
@@ -82,6 +88,8 @@ int WatchCommand(const WatchOptions& options) {
     std::fprintf(stderr, "gcpilot watch: %s\n", source.status().message().c_str());
     return 1;
   }
+  (*source)->set_stop_stack_handler(
+      [&stop_callers](const ProcessKey& p, const StopStack& st) { stop_callers.Add(p, st); });
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -135,6 +143,8 @@ int WatchCommand(const WatchOptions& options) {
       detecting.SetGaugesOfPid(r.pid, dg);
     }
     detecting.AdvanceTo(now);
+    stop_callers.Service(
+        now, [&](int32_t pid, bool on) { return (*source)->SetStopStacks(pid, on); }, &detectors);
     if (options.json) {
       for (const WatchRow& r : rows)
         std::fprintf(out, "%s\n", WatchRowToJson(r, now).dump().c_str());

@@ -36,6 +36,11 @@ void DetectorEngine::OnGauges(const ProcessKey& p, const GaugeValues& g) {
   if (Proc* proc = Ensure(p)) proc->history.gauges = g;
 }
 
+void DetectorEngine::OnStopCallers(const ProcessKey& p, nlohmann::json summary) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Proc* proc = Ensure(p)) proc->history.stop_callers = std::move(summary);
+}
+
 void DetectorEngine::OnWindow(const ProcessKey& p, const WindowStats& w) {
   std::lock_guard<std::mutex> lock(mu_);
   Proc* proc = Ensure(p);
@@ -59,6 +64,9 @@ void DetectorEngine::Apply(const ProcessKey& key, Proc& proc, size_t d, const Ve
                            const WindowStats& w) {
   DetectorState& s = proc.state[d];
   const Detector& det = *detectors_[d];
+  if (suspicion_ && (v.level == Verdict::Level::kFire || v.level == Verdict::Level::kHold)) {
+    suspicion_(key, det.name(), w.end_ns);
+  }
   switch (v.level) {
     case Verdict::Level::kUnknown:
       return;
@@ -81,6 +89,8 @@ void DetectorEngine::Apply(const ProcessKey& key, Proc& proc, size_t d, const Ve
     f.title = v.title;
     f.summary = v.summary;
     f.evidence = v.evidence;
+    f.evidence["needs"] = std::string(DataNeedName(det.needs()));
+    if (!v.fix.empty()) f.fix = v.fix;
     f.last_ns = w.end_ns;
     return;
   }

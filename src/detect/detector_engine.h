@@ -20,11 +20,13 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detect/detector.h"
@@ -47,10 +49,18 @@ class DetectorEngine {
   DetectorEngine(std::vector<std::unique_ptr<Detector>> detectors, std::set<DataNeed> available);
 
   void AddListener(FindingListener* l) { listeners_.push_back(l); }
+  // Called (with the engine's lock held: be quick, do not call back) on
+  // every evaluation where a detector fires or holds for a process: the
+  // cue for a time-boxed investigation (e.g. StopCallerCapture).
+  using SuspicionHook =
+      std::function<void(const ProcessKey&, std::string_view detector, int64_t ts_ns)>;
+  void SetSuspicionHook(SuspicionHook h) { suspicion_ = std::move(h); }
 
   void OnProcess(const ProcessKey& p, const std::string& comm);
   void OnCycle(const ProcessKey& p, const CycleBrief& c);
   void OnGauges(const ProcessKey& p, const GaugeValues& g);
+  // An investigation's summary for the process (see ProcessHistory).
+  void OnStopCallers(const ProcessKey& p, nlohmann::json summary);
   // A completed window: records it, samples the gauges (on "10s" windows,
   // one a second) and evaluates the detectors of w.view.
   void OnWindow(const ProcessKey& p, const WindowStats& w);
@@ -96,6 +106,7 @@ class DetectorEngine {
   std::deque<Finding> recent_;  // Cleared, oldest first.
   uint64_t next_id_ = 1;
   std::vector<FindingListener*> listeners_;
+  SuspicionHook suspicion_;
 };
 
 }  // namespace gcpilot::detect

@@ -119,6 +119,16 @@ const char* LikelyCaller(StwReason r) {
   }
 }
 
+// The most frequent captured stack of `reason` in a StopCallerCapture
+// summary, or null.
+const json* TopCallerFor(const json& summary, const std::string& reason) {
+  if (!summary.is_object() || !summary.contains("top")) return nullptr;
+  for (const json& t : summary["top"]) {
+    if (t.value("reason", "") == reason && !t.value("caller", "").empty()) return &t;
+  }
+  return nullptr;
+}
+
 // Non-GC stops of one reason at >= observer_stops_per_sec over the last
 // minute (at least observer_min_covered_ns observed).
 class ObserverStops final : public Detector {
@@ -137,7 +147,6 @@ class ObserverStops final : public Detector {
   }
 
   Verdict Evaluate(const ProcessHistory& h, const WindowStats& w) const override {
-    (void)h;
     if (w.covered_ns < c_.observer_min_covered_ns) return Verdict::Unknown();
     const double secs = static_cast<double>(w.covered_ns) / 1e9;
     int top = -1;
@@ -177,19 +186,34 @@ class ObserverStops final : public Detector {
                       {"p99_ns", w.other_stops.p99},
                       {"sum_ns", w.other_stops.sum},
                       {"likely_caller", LikelyCaller(reason)},
-                      {"caller_stack", nullptr},
-                      {"caller_stack_note",
-                       "the calling stack is not captured yet (symbolised caller stacks are a "
-                       "later step); search the code and its dependencies for the call"},
                       {"window", WindowEvidence(w)}};
-    if (reason == StwReason::kReadMemStats) {
-      v.fix =
-          "runtime.ReadMemStats stops the world on every call. Find the caller (grep the "
-          "module and its dependencies for ReadMemStats; metrics libraries that export "
-          "go_memstats_* do it on each scrape or tick) and switch it to runtime/metrics "
-          "(metrics.Read does not stop the world), or call it far less often.";
+    // The caller, once the time-boxed stack capture (stop_callers.h) saw
+    // stops of this reason.
+    const json* caller = TopCallerFor(h.stop_callers, rname);
+    if (caller != nullptr) {
+      v.summary +=
+          " Captured stacks name the caller: " + (*caller)["caller"].get<std::string>() +
+          Fmt(" (%.0f%% of %llu captured stops).", 100.0 * (*caller)["share"].get<double>(),
+              static_cast<unsigned long long>(h.stop_callers["stacks"].get<uint64_t>()));
+      v.evidence["caller"] = (*caller)["caller"];
+      v.evidence["caller_stack"] = (*caller)["stack"];
     } else {
-      v.fix = "Each call stops every goroutine. Find " + std::string(LikelyCaller(reason)) +
+      v.evidence["caller"] = nullptr;
+    }
+    v.evidence["stack_capture"] =
+        h.stop_callers.is_null()
+            ? json("not run: it needs the eBPF source, and starts when this detector fires")
+            : h.stop_callers;
+    const std::string found =
+        caller != nullptr ? "Start at " + (*caller)["caller"].get<std::string>() + ". " : "";
+    if (reason == StwReason::kReadMemStats) {
+      v.fix = found +
+              "runtime.ReadMemStats stops the world on every call. Find the caller (grep the "
+              "module and its dependencies for ReadMemStats; metrics libraries that export "
+              "go_memstats_* do it on each scrape or tick) and switch it to runtime/metrics "
+              "(metrics.Read does not stop the world), or call it far less often.";
+    } else {
+      v.fix = found + "Each call stops every goroutine. Find " + std::string(LikelyCaller(reason)) +
               " and make it rarer or remove it from the serving path.";
     }
     return v;

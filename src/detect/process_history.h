@@ -3,13 +3,15 @@
 // heap, numbers), one gauge sample per second for kMaxSamples seconds, and
 // the runtime gauges last read. Plus the small statistics helpers detectors
 // share (pause percentile of a baseline, cycles in a time range, a
-// least-squares line).
+// least-squares line). Investigations that ran for the process (e.g. the
+// caller stacks of its non-GC stops) leave their summary here too.
 // Thread-safety: plain value type, owned by the DetectorEngine.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +57,8 @@ struct ProcessHistory {
   std::deque<CycleBrief> cycles;                           // Oldest first.
   std::deque<GaugeSample> samples;                         // Oldest first.
   GaugeValues gauges;
+  // StopCallerCapture's summary (stop_callers.h); null when none ran.
+  nlohmann::json stop_callers;
 
   void AddCycle(const CycleBrief& c);
   void AddSample(const GaugeSample& s);

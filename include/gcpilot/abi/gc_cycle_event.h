@@ -4,11 +4,12 @@
 #ifndef GCPILOT_ABI_GC_CYCLE_EVENT_H_
 #define GCPILOT_ABI_GC_CYCLE_EVENT_H_
 
-#define GCP_ABI_VERSION 3
+#define GCP_ABI_VERSION 4
 #define GCP_PAUSE_RING 256 /* len(runtime.memstats.pause_ns) */
 #define GCP_MAX_SLOTS 24   /* runtime words read per GC cycle */
 #define GCP_REASON_LEN 32  /* bytes of a Go 1.19 stop reason string kept */
 #define GCP_COMM_LEN 16
+#define GCP_STACK_DEPTH 32        /* frames of a non-GC stop's caller stack kept */
 #define GCP_PAUSE_READ (1u << 31) /* gcp_cycle_event.slots_read: pause_ns was read */
 
 #ifdef __BPF__
@@ -39,8 +40,12 @@ struct gcp_proc_config {
    * userspace knows what each slot means and how wide it is. */
   gcp_u64 slot_addr[GCP_MAX_SLOTS];
   gcp_u32 reason_abi; /* enum gcp_reason_abi */
-  gcp_u32 pad;
+  gcp_u32 flags;      /* GCP_CFG_* */
 };
+
+/* gcp_proc_config.flags: capture the calling stack of each non-GC stop
+ * (time-boxed by userspace while a detector investigates). */
+#define GCP_CFG_STOP_STACKS 1u
 
 enum gcp_event_type {
   GCP_EV_CYCLE = 1,        /* struct gcp_cycle_event */
@@ -48,6 +53,7 @@ enum gcp_event_type {
   GCP_EV_TIME_TRIGGER = 3, /* struct gcp_mark_event */
   GCP_EV_EXEC = 4,         /* struct gcp_mark_event: any process exec'd */
   GCP_EV_EXIT = 5,         /* struct gcp_mark_event: a traced process exited */
+  GCP_EV_STOP_STACK = 6,   /* struct gcp_stack_event */
 };
 
 /* One completed GC cycle, read once per cycle after the world restarted. */
@@ -72,6 +78,23 @@ struct gcp_stop_event {
   gcp_u32 reason_len; /* Go 1.19: bytes of reason_str used */
   gcp_u64 start_ktime_ns;
   gcp_u64 end_ktime_ns;
+  char reason_str[GCP_REASON_LEN];
+};
+
+/* The goroutine stack that asked for a non-GC stop (GCP_CFG_STOP_STACKS),
+ * taken at the entry of runtime.stopTheWorld, before the world stops.
+ * frames[0] is the return address into stopTheWorld's caller (read at SP);
+ * the rest come from the kernel's frame-pointer walk (bpf_get_stack,
+ * user stack), whose first entry is the probed instruction itself. */
+struct gcp_stack_event {
+  gcp_u32 type; /* GCP_EV_STOP_STACK */
+  gcp_u32 pid;
+  gcp_u32 reason;     /* as gcp_stop_event */
+  gcp_u32 reason_len; /* as gcp_stop_event */
+  gcp_u64 ktime_ns;
+  gcp_u32 capture_ns; /* time the probe spent taking the stack */
+  gcp_u32 nframes;    /* frames used */
+  gcp_u64 frames[GCP_STACK_DEPTH];
   char reason_str[GCP_REASON_LEN];
 };
 

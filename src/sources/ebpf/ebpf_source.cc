@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "sources/ebpf/event_decoder.h"
@@ -303,6 +305,13 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       emit_(Event{p.start_ns + p.duration_ns, it->second.key, EventSource::kEbpf, StwObserved{p}});
       return;
     }
+    case GCP_EV_STOP_STACK: {
+      if (!Fits<gcp_stack_event>(size)) break;
+      gcp_stack_event e;
+      std::memcpy(&e, data, sizeof(e));
+      OnStopStack(e);
+      return;
+    }
     case GCP_EV_TIME_TRIGGER:
     case GCP_EV_EXEC:
     case GCP_EV_EXIT: {
@@ -323,6 +332,66 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
       break;
   }
   ++stats_.bad_records;
+}
+
+void EbpfSource::OnStopStack(const gcp_stack_event& e) {
+  auto it = traced_.find(static_cast<pid_t>(e.pid));
+  if (it == traced_.end() || !it->second.stop_stacks) {
+    ++stats_.unattributed;
+    return;
+  }
+  const Traced& t = it->second;
+  gcp_stop_event as_stop{};
+  as_stop.reason = e.reason;
+  as_stop.reason_len = e.reason_len;
+  std::memcpy(as_stop.reason_str, e.reason_str, sizeof(as_stop.reason_str));
+  StopStack st;
+  st.ts_ns = static_cast<int64_t>(e.ktime_ns);
+  st.reason = DecodeStop(*t.plan, as_stop).reason;
+  st.capture_ns = e.capture_ns;
+  const uint32_t n = std::min<uint32_t>(e.nframes, GCP_STACK_DEPTH);
+  const golang::LoadedPclntab* tab = t.binary->symbols().pclntab();
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t pc = e.frames[i];
+    if (pc == 0) break;
+    // Return addresses point after the call: look up the call itself.
+    // frames[1] is the probed entry of runtime.stopTheWorld: left out.
+    if (i == 1) continue;
+    const uint64_t link_pc = pc - t.load_bias - 1;
+    std::optional<golang::PclntabFunction> f;
+    if (tab != nullptr && pc > t.load_bias) f = tab->table.FindByAddress(link_pc);
+    if (f) {
+      st.frames.emplace_back(f->name);
+    } else {
+      char hex[24];
+      std::snprintf(hex, sizeof(hex), "%#llx", static_cast<unsigned long long>(pc));
+      st.frames.emplace_back(hex);
+    }
+  }
+  ++stats_.stop_stacks;
+  if (on_stop_stack_) on_stop_stack_(t.key, st);
+}
+
+Status EbpfSource::SetStopStacks(pid_t pid, bool on) {
+  auto it = traced_.find(pid);
+  if (it == traced_.end()) return Status::NotFound("pid " + std::to_string(pid) + " not traced");
+  Traced& t = it->second;
+  if (t.awaiting_exec)
+    return Status::Unavailable("pid " + std::to_string(pid) +
+                               " has not started its Go program yet");
+  if (t.stop_stacks == on) return Status::Ok();
+  uint64_t bias = 0;
+  if (t.binary->pie()) {
+    StatusOr<uint64_t> b = proc::LoadBias(pid, *t.binary);
+    if (!b.ok()) return b.status();
+    bias = *b;
+  }
+  gcp_proc_config cfg = MakeProcConfig(*t.plan, bias);
+  if (on) cfg.flags |= GCP_CFG_STOP_STACKS;
+  GCPILOT_RETURN_IF_ERROR(probe_->UpdateConfig(pid, cfg));
+  t.stop_stacks = on;
+  t.load_bias = bias;
+  return Status::Ok();
 }
 
 void EbpfSource::Adopt(pid_t pid, const gcp_mark_event& e) {

@@ -27,6 +27,7 @@
 #include "core/status.h"
 #include "golang/go_binary_cache.h"
 #include "model/events.h"
+#include "model/stop_stack.h"
 #include "sources/ebpf/go_runtime_probe.h"
 #include "sources/ebpf/probe_plan.h"
 #include "sources/proc/procfs.h"
@@ -53,12 +54,14 @@ struct EbpfSourceStats {
   uint64_t missed = 0;             // Go processes that ended before they could be traced.
   uint64_t stray_entries = 0;      // Kernel filter entries of untraced pids removed.
   uint64_t exec_notice_drops = 0;  // Exec notices lost (ring full): discovery may lag.
+  uint64_t stop_stacks = 0;        // Caller stacks of non-GC stops captured.
 };
 
 class EbpfSource {
  public:
   using Emit = std::function<void(const Event&)>;
   using Notice = std::function<void(const std::string&)>;
+  using StopStackHandler = std::function<void(const ProcessKey&, const StopStack&)>;
 
   // Loads the BPF program. PermissionDenied says which capabilities are
   // missing (CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE).
@@ -84,6 +87,13 @@ class EbpfSource {
   // process's stream (no ProcessExited: they are still running).
   void Stop();
 
+  // Captured caller stacks of non-GC stops go here (see SetStopStacks).
+  void set_stop_stack_handler(StopStackHandler h) { on_stop_stack_ = std::move(h); }
+  // Turns capturing the caller stack of each non-GC stop of `pid` on or off
+  // (a frame-pointer walk in the stopTheWorld entry probe, before the world
+  // stops). NotFound when pid is not traced.
+  Status SetStopStacks(pid_t pid, bool on);
+
   EbpfSourceStats stats() const;
   // GOMAXPROCS, GOGC, GOMEMLIMIT and the heap in use now, read from a traced
   // process's memory (process_vm_readv: no probe, no stop); nullopt when
@@ -104,10 +114,13 @@ class EbpfSource {
     int64_t traced_at_ns = 0;  // Records from before this are another process's.
     gcp_inode_key exe{};       // awaiting_exec: the binary, as exec records name it.
     bool awaiting_exec = false;
+    bool stop_stacks = false;  // GCP_CFG_STOP_STACKS is set for it.
+    uint64_t load_bias = 0;    // Known once stop_stacks was turned on.
   };
 
   EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice);
   void OnRecord(const void* data, size_t size);
+  void OnStopStack(const gcp_stack_event& e);
   // Emits ProcessSeen for a traced process: from `known` when the caller
   // already read /proc, else read now (`comm` when /proc has no more to
   // say: the process may be gone already).
@@ -145,6 +158,7 @@ class EbpfSource {
   bool discover_ = false;
   Emit emit_;
   Notice notice_;
+  StopStackHandler on_stop_stack_;
   MonotonicClock clock_;
   std::unique_ptr<GoRuntimeProbe> probe_;
   golang::GoBinaryCache binaries_;
