@@ -132,6 +132,7 @@ int ServeCommand(const ServeOptions& options) {
     tuner =
         std::make_shared<ServeTuner>(std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)),
                                      cfg.tuner.apply, wall, &metrics);
+    tuner->PublishTo(&hub);
     Say("tuner: policy " + cfg.tuner.policy +
         (cfg.tuner.apply ? ", applied through the actuators" : ", dry run (recommendations only)"));
   }
