@@ -14,7 +14,6 @@
 
 #include "cli/serve_tuner.h"
 #include "control/breaker_service.h"
-#include "control/breaker_webhook.h"
 #include "control/control_api.h"
 #include "control/control_token.h"
 #include "control/pidns_resolver.h"
@@ -29,6 +28,7 @@
 #include "serve/serve_model.h"
 #include "serve/sse_hub.h"
 #include "serve/stream_publisher.h"
+#include "serve/webhook_sender.h"
 #include "sources/ebpf/ebpf_source.h"
 #include "store/history_store.h"
 #include "store/store_sink.h"
@@ -148,15 +148,26 @@ int ServeCommand(const ServeOptions& options) {
     Say(v.message());
     return 2;
   }
-  std::unique_ptr<control::BreakerWebhook> breaker_webhook;
-  if (!cfg.breaker.webhook.empty()) {
-    StatusOr<std::unique_ptr<control::BreakerWebhook>> w =
-        control::BreakerWebhook::Start(cfg.breaker.webhook);
+  // Webhooks ([breaker] and [findings] webhook): one background sender
+  // each, counted in /metrics (gcpilot_webhook_posts_total).
+  auto webhook_metrics = std::make_shared<serve::WebhookMetrics>();
+  metrics.AddCollectable(webhook_metrics);
+  auto start_webhook = [&](const char* name, const std::string& url,
+                           std::unique_ptr<serve::WebhookSender>* out) {
+    if (url.empty()) return true;
+    StatusOr<std::unique_ptr<serve::WebhookSender>> w = serve::WebhookSender::Start(name, url);
     if (!w.ok()) {
       Say(w.status().message());
-      return 2;
+      return false;
     }
-    breaker_webhook = std::move(*w);
+    *out = std::move(*w);
+    webhook_metrics->Add(out->get());
+    return true;
+  };
+  std::unique_ptr<serve::WebhookSender> breaker_webhook, findings_webhook;
+  if (!start_webhook("breaker", cfg.breaker.webhook, &breaker_webhook) ||
+      !start_webhook("findings", cfg.findings.webhook, &findings_webhook)) {
+    return 2;
   }
   control::BreakerService breakers(breaker_params, wall, &hub, breaker_webhook.get());
   model.AddListener(&breakers);
@@ -197,7 +208,7 @@ int ServeCommand(const ServeOptions& options) {
         return dc;
       }()),
       {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
-  detect::ServeFindings findings(&detectors, &hub, &metrics, wall);
+  detect::ServeFindings findings(&detectors, &hub, &metrics, wall, findings_webhook.get());
   model.AddListener(&findings);
   FanOutSink sinks;
   sinks.Add(&model);

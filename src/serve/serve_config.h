@@ -25,6 +25,11 @@ struct BreakerConfig {
   std::string webhook;                    // "" = none; "http://host:port/path".
 };
 
+// Detector findings ([findings] table; docs/serve.md "Detectors").
+struct FindingsConfig {
+  std::string webhook;  // "" = none; "http://host:port/path": raises and clears POSTed.
+};
+
 // The tuner ([tuner] table; docs/serve.md "Tuner").
 struct TunerConfig {
   // pause-deviation, memory-headroom, node-pressure, or off.
@@ -70,6 +75,7 @@ struct ServeConfig {
   std::vector<std::string> exes;
   TunerConfig tuner;
   BreakerConfig breaker;
+  FindingsConfig findings;
   // Services the agent follows through their gctrace log instead of probes.
   std::vector<GctraceLogConfig> gctrace;
 };
