@@ -65,6 +65,7 @@ StatusOr<ServeConfig> BuildConfig(const ServeOptions& o) {
     return Status::Ok();
   };
   if (!o.listen.empty()) c.listen = o.listen;
+  if (!o.unix_socket.empty()) c.unix_socket = o.unix_socket;
   if (!o.store.empty()) c.store = o.store;
   if (!o.token_file.empty()) c.token_file = o.token_file;
   if (o.max_processes > 0) c.max_processes = o.max_processes;
@@ -278,6 +279,7 @@ int ServeCommand(const ServeOptions& options) {
                 {"source", ebpf_source ? (logs.empty() ? "ebpf" : "ebpf+gctrace") : "gctrace"},
                 {"ready", ready},
                 {"listen", cfg.listen},
+                {"unix_socket", cfg.unix_socket.empty() ? json(nullptr) : json(cfg.unix_socket)},
                 {"slo_pause_ms", static_cast<double>(cfg.slo_pause_ns) / 1e6},
                 {"processes", processes},
                 {"processes_live", live},
@@ -362,6 +364,16 @@ int ServeCommand(const ServeOptions& options) {
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   Say("listening on http://" + url_host + ":" + std::to_string(*bound) +
       " (dashboard /, Prometheus /metrics, API /api/v1)");
+  if (!cfg.unix_socket.empty()) {
+    Status u = http.StartUnix(cfg.unix_socket, static_cast<mode_t>(cfg.unix_socket_mode));
+    if (!u.ok()) {
+      Say(u.message());
+      return 1;
+    }
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(cfg.unix_socket_mode));
+    Say("listening on unix:" + cfg.unix_socket + " (mode " + mode + "; the same routes)");
+  }
 
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);

@@ -241,6 +241,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
     Status s;
     if (key == "listen") {
       s = ReadString(origin, node, key, &c.listen);
+    } else if (key == "unix_socket") {
+      s = ReadString(origin, node, key, &c.unix_socket);
+    } else if (key == "unix_socket_mode") {
+      s = ReadInt(origin, node, key, &c.unix_socket_mode);
     } else if (key == "slo_pause") {
       s = ReadDuration(origin, node, key, &c.slo_pause_ns);
     } else if (key == "retention") {
@@ -358,6 +362,13 @@ Status ValidateServeConfig(const ServeConfig& c) {
   }
   if (b.recovery_windows < 1 || b.recovery_windows > 1000) {
     return Status::InvalidArgument("'breaker.recovery_windows' must be in 1..1000");
+  }
+  if (!c.unix_socket.empty() && (c.unix_socket[0] != '/' || c.unix_socket.size() > 107)) {
+    return Status::InvalidArgument("'unix_socket' must be an absolute path of at most 107 bytes");
+  }
+  if (c.unix_socket_mode < 0 || c.unix_socket_mode > 0777) {
+    return Status::InvalidArgument(
+        "'unix_socket_mode' must be a file mode in 0..0o777 (write it as 0o660)");
   }
   for (const auto& [key, url] :
        {std::pair<const char*, const std::string&>{"breaker.webhook", b.webhook},

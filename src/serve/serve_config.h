@@ -49,6 +49,9 @@ inline constexpr int32_t kFirstLogPid = 1 << 30;  // Above any kernel pid.
 struct ServeConfig {
   // host:port to listen on. Only loopback unless configured otherwise.
   std::string listen = "127.0.0.1:9464";
+  // Also serve every route on this unix socket ("" = none), with this mode.
+  std::string unix_socket;
+  int64_t unix_socket_mode = 0660;
   // A window whose STW P99 is at or above this breaks the SLO (dashboard line,
   // process health).
   int64_t slo_pause_ns = 5'000'000;
