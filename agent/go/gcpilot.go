@@ -8,7 +8,8 @@
 //	handler = a.Middleware(handler, nil) // nil: 503 + Retry-After while OPEN
 //
 // Start finds the local agent (GCPILOT_AGENT: "unix:/run/gcpilot/agent.sock"
-// or "http://127.0.0.1:9464", the default) with its token (GCPILOT_TOKEN or
+// or "http://host:port"; unset: the unix socket DefaultSocket when it exists,
+// else DefaultAgent) with its token (GCPILOT_TOKEN or
 // the file named by GCPILOT_TOKEN_FILE) and polls GET /api/v1/control once a
 // second. When the agent says "apply" with a new revision it calls
 // debug.SetGCPercent / debug.SetMemoryLimit and reports what it applied
@@ -37,8 +38,17 @@ import (
 	"time"
 )
 
-// DefaultAgent is where the agent listens unless GCPILOT_AGENT says otherwise.
+// DefaultAgent is where the agent listens unless GCPILOT_AGENT says otherwise
+// (and DefaultSocket does not exist).
 const DefaultAgent = "http://127.0.0.1:9464"
+
+// DefaultSocket is the agent's unix socket when it is configured with
+// unix_socket = "/run/gcpilot/agent.sock" (deploy/): preferred to
+// DefaultAgent when it exists at Start.
+const DefaultSocket = "/run/gcpilot/agent.sock"
+
+// defaultSocket is DefaultSocket, replaced by tests.
+var defaultSocket = DefaultSocket
 
 // State of the agent's circuit breaker for this process.
 type State int
@@ -75,8 +85,9 @@ func parseState(s string) State {
 
 // Options configure Start. The zero value is fine.
 type Options struct {
-	// Agent: "unix:/path/to/socket" or "http://host:port". Empty: the
-	// GCPILOT_AGENT environment variable, else DefaultAgent.
+	// Agent: "unix:/path/to/socket" (or "unix:///path/to/socket") or
+	// "http://host:port". Empty: the GCPILOT_AGENT environment variable,
+	// else "unix:" + DefaultSocket when that socket exists, else DefaultAgent.
 	Agent string
 	// Token for the agent's control API. Empty: GCPILOT_TOKEN, else the
 	// content of the file GCPILOT_TOKEN_FILE names.
@@ -123,6 +134,7 @@ type Status struct {
 	LastContact time.Time // Last successful poll; zero if never.
 	Stale       bool      // No answer for StaleAfter.
 	GC          GC
+	Agent       string // The agent address in use ("unix:/path" or "http://host:port").
 }
 
 // Actuator polls the agent and holds the breaker state. Its methods are
@@ -209,6 +221,9 @@ func newActuator(o Options) *Actuator {
 	}
 	if o.Agent == "" {
 		o.Agent = DefaultAgent
+		if st, err := os.Stat(defaultSocket); err == nil && st.Mode()&os.ModeSocket != 0 {
+			o.Agent = "unix:" + defaultSocket
+		}
 	}
 	a := &Actuator{
 		opts:           o,
@@ -229,6 +244,9 @@ func newActuator(o Options) *Actuator {
 	transport := &http.Transport{MaxIdleConns: 2, IdleConnTimeout: 30 * time.Second}
 	if strings.HasPrefix(o.Agent, "unix:") {
 		path := strings.TrimPrefix(o.Agent, "unix:")
+		if strings.HasPrefix(path, "//") {
+			path = strings.TrimPrefix(path, "//")
+		}
 		transport.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", path)
@@ -492,7 +510,7 @@ func (a *Actuator) Status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := Status{State: a.agentState, AgentState: a.agentState, Reason: a.reason,
-		LastContact: a.lastContact, Stale: a.staleLocked(), GC: a.gc}
+		LastContact: a.lastContact, Stale: a.staleLocked(), GC: a.gc, Agent: a.opts.Agent}
 	if s.Stale {
 		s.State = Closed
 	}

@@ -360,6 +360,129 @@ func TestUnixSocketAgent(t *testing.T) {
 	waitFor(t, "half open over unix", func() bool { return a.State() == HalfOpen })
 }
 
+// unixAgent serves f on a unix socket in a temporary directory.
+func unixAgent(t *testing.T, f http.Handler) (sock string, stop func()) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "gcpilot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock = filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Skip("no unix sockets:", err)
+	}
+	srv := &http.Server{Handler: f}
+	go srv.Serve(l)
+	return sock, func() { srv.Close(); os.RemoveAll(dir) }
+}
+
+// Over the socket: the token is sent, the breaker followed, a revision
+// applied and reported back; "unix://" works as well as "unix:".
+func TestUnixSocketTokenApplyAndReport(t *testing.T) {
+	f := &fakeAgent{token: "tok", state: "open"}
+	f.set("open", map[string]interface{}{"apply": true, "gogc": 77, "memory_limit_bytes": nil,
+		"policy": "pause-deviation", "reason": "test", "revision": 3})
+	sock, stop := unixAgent(t, f)
+	defer stop()
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	a := Start(testOptions("unix://" + sock))
+	defer a.Stop()
+	waitFor(t, "open over unix", func() bool { return a.State() == Open })
+	waitFor(t, "report over unix", func() bool { _, reps, _ := f.snapshot(); return len(reps) > 0 })
+	_, reps, last := f.snapshot()
+	if reps[0].GOGC != 77 || reps[0].Revision != 3 {
+		t.Errorf("report %+v, want GOGC 77 revision 3", reps[0])
+	}
+	if got := last.URL.Query().Get("pid"); got != "4242" {
+		t.Errorf("poll pid %q", got)
+	}
+	if s := a.Status(); s.Agent != "unix://"+sock {
+		t.Errorf("Status().Agent = %q", s.Agent)
+	}
+}
+
+// A wrong token over the socket: reported, and the state stays CLOSED.
+func TestUnixSocketWrongToken(t *testing.T) {
+	f := &fakeAgent{token: "right", state: "open"}
+	sock, stop := unixAgent(t, f)
+	defer stop()
+	var mu sync.Mutex
+	var got error
+	o := testOptions("unix:" + sock)
+	o.OnError = func(err error) { mu.Lock(); got = err; mu.Unlock() }
+	a := Start(o)
+	defer a.Stop()
+	waitFor(t, "401 error", func() bool { mu.Lock(); defer mu.Unlock(); return got != nil })
+	mu.Lock()
+	msg := got.Error()
+	mu.Unlock()
+	if !strings.Contains(msg, "401") {
+		t.Errorf("error %q, want the 401", msg)
+	}
+	if a.State() != Closed {
+		t.Errorf("state %v with a wrong token, want CLOSED", a.State())
+	}
+}
+
+// No agent behind the socket path (nothing there, or a stale socket file
+// nobody accepts on): errors, CLOSED, and it follows the agent once one
+// listens there.
+func TestUnixSocketAgentAbsentThenBack(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gcpilot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "agent.sock")
+	var mu sync.Mutex
+	errs := 0
+	o := testOptions("unix:" + sock)
+	o.OnError = func(error) { mu.Lock(); errs++; mu.Unlock() }
+	a := Start(o)
+	defer a.Stop()
+	waitFor(t, "an error without an agent", func() bool { mu.Lock(); defer mu.Unlock(); return errs > 0 })
+	if a.State() != Closed {
+		t.Errorf("state %v without an agent", a.State())
+	}
+	f := &fakeAgent{token: "tok", state: "half_open"}
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Skip("no unix sockets:", err)
+	}
+	srv := &http.Server{Handler: f}
+	go srv.Serve(l)
+	defer srv.Close()
+	waitFor(t, "half open once the agent is there", func() bool { return a.State() == HalfOpen })
+}
+
+// Without Agent and GCPILOT_AGENT, the default socket is used when it
+// exists, else the default HTTP address.
+func TestDefaultSocketPreferredWhenPresent(t *testing.T) {
+	t.Setenv("GCPILOT_AGENT", "")
+	f := &fakeAgent{token: "tok", state: "open"}
+	sock, stop := unixAgent(t, f)
+	defer stop()
+	saved := defaultSocket
+	defer func() { defaultSocket = saved }()
+	defaultSocket = sock
+	o := testOptions("")
+	a := Start(o)
+	defer a.Stop()
+	if got := a.Status().Agent; got != "unix:"+sock {
+		t.Errorf("agent %q, want the default socket", got)
+	}
+	waitFor(t, "open through the default socket", func() bool { return a.State() == Open })
+	defaultSocket = filepath.Join(filepath.Dir(sock), "absent.sock")
+	b := Start(o)
+	defer b.Stop()
+	if got := b.Status().Agent; got != DefaultAgent {
+		t.Errorf("agent %q without the socket, want %s", got, DefaultAgent)
+	}
+}
+
 func TestMalformedAnswersNeverPanic(t *testing.T) {
 	for _, body := range []string{"", "{", "[]", `{"breaker":7}`, `{"gc":{"apply":true,"gogc":"x"}}`} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -170,6 +170,8 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--config", serve.config,
                         "TOML config file (every option and its default: docs/serve.md)");
   serve_cmd->add_option("--listen", serve.listen, "host:port to serve on (default 127.0.0.1:9464)");
+  serve_cmd->add_option("--unix-socket", serve.unix_socket,
+                        "Also serve on this unix socket (mode: unix_socket_mode, default 0660)");
   serve_cmd->add_option("--store", serve.store,
                         "Also keep history in this SQLite file (read it with `gcpilot history`)");
   serve_cmd->add_option("--slo-pause", serve.slo_pause,

@@ -14,7 +14,6 @@
 
 #include "cli/serve_tuner.h"
 #include "control/breaker_service.h"
-#include "control/breaker_webhook.h"
 #include "control/control_api.h"
 #include "control/control_token.h"
 #include "control/pidns_resolver.h"
@@ -30,6 +29,7 @@
 #include "serve/serve_model.h"
 #include "serve/sse_hub.h"
 #include "serve/stream_publisher.h"
+#include "serve/webhook_sender.h"
 #include "sources/ebpf/ebpf_source.h"
 #include "store/history_store.h"
 #include "store/store_sink.h"
@@ -66,6 +66,7 @@ StatusOr<ServeConfig> BuildConfig(const ServeOptions& o) {
     return Status::Ok();
   };
   if (!o.listen.empty()) c.listen = o.listen;
+  if (!o.unix_socket.empty()) c.unix_socket = o.unix_socket;
   if (!o.store.empty()) c.store = o.store;
   if (!o.token_file.empty()) c.token_file = o.token_file;
   if (o.max_processes > 0) c.max_processes = o.max_processes;
@@ -133,6 +134,7 @@ int ServeCommand(const ServeOptions& options) {
     tuner =
         std::make_shared<ServeTuner>(std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)),
                                      cfg.tuner.apply, wall, &metrics);
+    tuner->PublishTo(&hub);
     Say("tuner: policy " + cfg.tuner.policy +
         (cfg.tuner.apply ? ", applied through the actuators" : ", dry run (recommendations only)"));
   }
@@ -148,15 +150,26 @@ int ServeCommand(const ServeOptions& options) {
     Say(v.message());
     return 2;
   }
-  std::unique_ptr<control::BreakerWebhook> breaker_webhook;
-  if (!cfg.breaker.webhook.empty()) {
-    StatusOr<std::unique_ptr<control::BreakerWebhook>> w =
-        control::BreakerWebhook::Start(cfg.breaker.webhook);
+  // Webhooks ([breaker] and [findings] webhook): one background sender
+  // each, counted in /metrics (gcpilot_webhook_posts_total).
+  auto webhook_metrics = std::make_shared<serve::WebhookMetrics>();
+  metrics.AddCollectable(webhook_metrics);
+  auto start_webhook = [&](const char* name, const std::string& url,
+                           std::unique_ptr<serve::WebhookSender>* out) {
+    if (url.empty()) return true;
+    StatusOr<std::unique_ptr<serve::WebhookSender>> w = serve::WebhookSender::Start(name, url);
     if (!w.ok()) {
       Say(w.status().message());
-      return 2;
+      return false;
     }
-    breaker_webhook = std::move(*w);
+    *out = std::move(*w);
+    webhook_metrics->Add(out->get());
+    return true;
+  };
+  std::unique_ptr<serve::WebhookSender> breaker_webhook, findings_webhook;
+  if (!start_webhook("breaker", cfg.breaker.webhook, &breaker_webhook) ||
+      !start_webhook("findings", cfg.findings.webhook, &findings_webhook)) {
+    return 2;
   }
   control::BreakerService breakers(breaker_params, wall, &hub, breaker_webhook.get());
   model.AddListener(&breakers);
@@ -197,7 +210,7 @@ int ServeCommand(const ServeOptions& options) {
         return dc;
       }()),
       {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
-  detect::ServeFindings findings(&detectors, &hub, &metrics, wall);
+  detect::ServeFindings findings(&detectors, &hub, &metrics, wall, findings_webhook.get());
   // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
   detect::StopCallerCapture stop_callers;
   detectors.SetSuspicionHook([&stop_callers](const ProcessKey& p, std::string_view d, int64_t t) {
@@ -274,6 +287,7 @@ int ServeCommand(const ServeOptions& options) {
                 {"source", ebpf_source ? (logs.empty() ? "ebpf" : "ebpf+gctrace") : "gctrace"},
                 {"ready", ready},
                 {"listen", cfg.listen},
+                {"unix_socket", cfg.unix_socket.empty() ? json(nullptr) : json(cfg.unix_socket)},
                 {"slo_pause_ms", static_cast<double>(cfg.slo_pause_ns) / 1e6},
                 {"processes", processes},
                 {"processes_live", live},
@@ -358,6 +372,16 @@ int ServeCommand(const ServeOptions& options) {
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   Say("listening on http://" + url_host + ":" + std::to_string(*bound) +
       " (dashboard /, Prometheus /metrics, API /api/v1)");
+  if (!cfg.unix_socket.empty()) {
+    Status u = http.StartUnix(cfg.unix_socket, static_cast<mode_t>(cfg.unix_socket_mode));
+    if (!u.ok()) {
+      Say(u.message());
+      return 1;
+    }
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(cfg.unix_socket_mode));
+    Say("listening on unix:" + cfg.unix_socket + " (mode " + mode + "; the same routes)");
+  }
 
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);

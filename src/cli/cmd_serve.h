@@ -15,6 +15,7 @@ struct ServeOptions {
   std::string config;  // TOML file; "" = defaults.
   // Overrides of the config file; empty / 0 = keep.
   std::string listen;
+  std::string unix_socket;
   std::string store;
   std::string slo_pause;
   std::string retention;

@@ -75,6 +75,17 @@ void ServeTuner::Tick(const serve::ServeModel& model, int64_t now_ns, bool force
   }
   entries_ = std::move(next);
   lock.unlock();
+  if (hub_ != nullptr) {
+    for (const Snap& s : snaps) {
+      json t = ProcessJson(s.key);
+      if (t.is_null()) continue;
+      hub_->Publish(s.key.pid, "tuner",
+                    serve::DumpJson(json{{"pid", s.key.pid},
+                                         {"generation", s.key.generation},
+                                         {"comm", s.info.comm},
+                                         {"tuner", std::move(t)}}));
+    }
+  }
   if (metrics_ == nullptr) return;
   for (const auto& [key, r] : exported) {
     const prometheus::Labels policy{{"policy", r.policy}};

@@ -6,6 +6,8 @@
 // it: the "tuner" object of each PROCESS, GET /api/v1/recommendations, the
 // Prometheus gauges, and Settings() for the actuator (applied only with
 // --apply / [tuner] apply = true; otherwise a dry run the actuator reports).
+// With PublishTo, every run also publishes one SSE `tuner` event per process
+// ({"pid", "generation", "comm", "tuner"}), which the dashboard follows.
 // Processes that exit or are evicted are forgotten on the next Tick.
 // Thread-safety: Tick from the ingest thread; every other method from any
 // thread (one mutex).
@@ -24,6 +26,7 @@
 #include "serve/api_json.h"
 #include "serve/metrics_exporter.h"
 #include "serve/serve_model.h"
+#include "serve/sse_hub.h"
 #include "tune/memory_sources.h"
 #include "tune/process_tuner.h"
 
@@ -49,6 +52,10 @@ class ServeTuner {
 
   ServeTuner(std::shared_ptr<const tune::TunerPolicy> policy, bool apply, serve::WallClockMap wall,
              serve::MetricsExporter* metrics = nullptr, tune::SystemRoots roots = {});
+
+  // Publishes a `tuner` event per process after each run (null: none).
+  // Call before the first Tick.
+  void PublishTo(serve::SseHub* hub) { hub_ = hub; }
 
   // Runs the policy for every live process of `model` when kPeriodNs has
   // passed since the last run (or always with force). Cgroup and node files
@@ -88,6 +95,7 @@ class ServeTuner {
   const bool apply_;
   const serve::WallClockMap wall_;
   serve::MetricsExporter* const metrics_;
+  serve::SseHub* hub_ = nullptr;
   const tune::SystemRoots roots_;
   int64_t last_run_ns_ = 0;
   bool ran_ = false;

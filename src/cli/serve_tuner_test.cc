@@ -67,8 +67,27 @@ TEST(ServeTuner, RecommendsPerLiveProcessAndForgetsExitedOnes) {
       std::make_shared<ServeTuner>(std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)),
                                    /*apply=*/true, serve::WallClockMap(0), &metrics, roots);
   EXPECT_TRUE(tuner->ProcessJson({7, 1}).is_null());
+  serve::SseHub hub(4);
+  std::shared_ptr<serve::SseHub::Client> client = hub.Connect({7}, "");
+  ASSERT_NE(client, nullptr);
+  tuner->PublishTo(&hub);
   tuner->Tick(model, now);
   nlohmann::json j = tuner->ProcessJson({7, 1});
+  // One `tuner` stream event per process and run, carrying the same object.
+  std::string streamed;
+  hub.Pump(
+      *client,
+      [&](const std::string& s) {
+        streamed += s;
+        return true;
+      },
+      0);
+  EXPECT_NE(streamed.find("event: tuner\ndata: {\"comm\":\"api\",\"generation\":1,\"pid\":7,"
+                          "\"tuner\":{"),
+            std::string::npos)
+      << streamed;
+  EXPECT_NE(streamed.find("\"gogc\":200"), std::string::npos) << streamed;
+  hub.Shutdown();
   ASSERT_TRUE(j.contains("recommendation")) << j.dump();
   EXPECT_EQ(j["policy"], "pause-deviation");
   EXPECT_EQ(j["recommendation"]["gogc"], 200);  // 100 / 0.5 (tiny pauses).

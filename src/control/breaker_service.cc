@@ -25,7 +25,7 @@ int64_t StwP99Ns(const WindowStats& w) {
 }
 
 BreakerService::BreakerService(BreakerParams params, serve::WallClockMap wall, serve::SseHub* hub,
-                               BreakerWebhook* webhook)
+                               serve::WebhookSender* webhook)
     : params_(std::move(params)),
       wall_(wall),
       hub_(hub),

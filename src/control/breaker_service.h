@@ -29,10 +29,10 @@
 #include <string>
 
 #include "control/breaker.h"
-#include "control/breaker_webhook.h"
 #include "serve/api_json.h"
 #include "serve/serve_model.h"
 #include "serve/sse_hub.h"
+#include "serve/webhook_sender.h"
 
 namespace gcpilot::control {
 
@@ -42,7 +42,7 @@ class BreakerService final : public serve::ModelListener {
 
   // hub and webhook may be null.
   BreakerService(BreakerParams params, serve::WallClockMap wall, serve::SseHub* hub,
-                 BreakerWebhook* webhook);
+                 serve::WebhookSender* webhook);
 
   // ModelListener.
   void OnProcess(const serve::ProcessState& p) override;
@@ -93,7 +93,7 @@ class BreakerService final : public serve::ModelListener {
   const BreakerParams params_;
   const serve::WallClockMap wall_;
   serve::SseHub* hub_;
-  BreakerWebhook* webhook_;
+  serve::WebhookSender* webhook_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& state_family_;
   prometheus::Family<prometheus::Counter>& transitions_family_;

@@ -154,7 +154,8 @@ TEST(BreakerWebhookHttpTest, PostsTransitionsToTheUrl) {
   ASSERT_GT(port, 0);
   std::thread t([&] { hook.listen_after_bind(); });
   {
-    auto w = BreakerWebhook::Start("http://127.0.0.1:" + std::to_string(port) + "/hooks/gc");
+    auto w = serve::WebhookSender::Start("breaker",
+                                         "http://127.0.0.1:" + std::to_string(port) + "/hooks/gc");
     ASSERT_TRUE(w.ok());
     BreakerParams params;
     params.cool_down_ns = 1'000'000'000;

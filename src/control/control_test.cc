@@ -9,7 +9,6 @@
 #include <fstream>
 
 #include "control/breaker_service.h"
-#include "control/breaker_webhook.h"
 #include "control/control_api.h"
 #include "control/control_token.h"
 #include "control/pidns_resolver.h"
@@ -277,24 +276,6 @@ TEST_F(BreakerServiceTest, ControlJsonWithAndWithoutTuner) {
   EXPECT_EQ(j["gc"]["revision"], 7);
   EXPECT_EQ(j["gc"]["policy"], "pause-deviation");
   EXPECT_FALSE(tuned.Actuator(4242));
-}
-
-TEST(BreakerWebhookTest, SplitsUrlsAndCountsFailures) {
-  std::string host, path;
-  ASSERT_TRUE(BreakerWebhook::SplitUrl("http://127.0.0.1:8080/hooks/gc", &host, &path).ok());
-  EXPECT_EQ(host, "http://127.0.0.1:8080");
-  EXPECT_EQ(path, "/hooks/gc");
-  ASSERT_TRUE(BreakerWebhook::SplitUrl("http://example:1", &host, &path).ok());
-  EXPECT_EQ(path, "/");
-  EXPECT_FALSE(BreakerWebhook::SplitUrl("https://x/", &host, &path).ok());
-  EXPECT_FALSE(BreakerWebhook::SplitUrl("http:///x", &host, &path).ok());
-  // Nothing listens on port 1: the POST fails fast and is counted.
-  auto w = BreakerWebhook::Start("http://127.0.0.1:1/x");
-  ASSERT_TRUE(w.ok());
-  EXPECT_TRUE((*w)->Post("{}"));
-  for (int i = 0; i < 100 && (*w)->failed() == 0; ++i) usleep(20'000);
-  EXPECT_EQ((*w)->failed(), 1u);
-  EXPECT_EQ((*w)->sent(), 0u);
 }
 
 }  // namespace

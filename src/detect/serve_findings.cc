@@ -44,8 +44,9 @@ json DetectorsJson(const DetectorEngine& engine) {
 }
 
 ServeFindings::ServeFindings(DetectorEngine* engine, serve::SseHub* hub,
-                             serve::MetricsExporter* metrics, serve::WallClockMap wall)
-    : engine_(engine), hub_(hub), metrics_(metrics), wall_(wall) {
+                             serve::MetricsExporter* metrics, serve::WallClockMap wall,
+                             serve::WebhookSender* webhook)
+    : engine_(engine), hub_(hub), metrics_(metrics), wall_(wall), webhook_(webhook) {
   engine_->AddListener(this);
 }
 
@@ -80,11 +81,12 @@ void ServeFindings::Publish(const Finding& f, const char* change) {
     metrics_->SetProcessGauge(f.process, kFindingFamily, kFindingHelp, {{"detector", f.detector}},
                               f.active ? 1 : 0);
   }
-  if (hub_ != nullptr) {
-    json j = FindingToJson(f, wall_.offset_ns());
-    j["change"] = change;
-    hub_->Publish(f.process.pid, "finding", serve::DumpJson(j));
-  }
+  if (hub_ == nullptr && webhook_ == nullptr) return;
+  json j = FindingToJson(f, wall_.offset_ns());
+  j["change"] = change;
+  std::string body = serve::DumpJson(j);
+  if (hub_ != nullptr) hub_->Publish(f.process.pid, "finding", body);
+  if (webhook_ != nullptr) webhook_->Post(std::move(body));
 }
 
 void ServeFindings::OnFindingRaised(const Finding& f) { Publish(f, "raised"); }
@@ -99,10 +101,18 @@ json ServeFindings::FindingsJson(int32_t pid, size_t recent_limit) const {
     if (recent.size() >= recent_limit) break;
     if (pid == 0 || f.process.pid == pid) recent.push_back(FindingToJson(f, wall_.offset_ns()));
   }
+  json webhook = nullptr;
+  if (webhook_ != nullptr) {
+    webhook = json{{"url", webhook_->url()},
+                   {"sent", webhook_->sent()},
+                   {"failed", webhook_->failed()},
+                   {"dropped", webhook_->dropped()}};
+  }
   return json{{"now_ms", wall_.ToMs(MonotonicClock().NowNs())},
               {"active", std::move(active)},
               {"recent", std::move(recent)},
-              {"detectors", DetectorsJson(*engine_)}};
+              {"detectors", DetectorsJson(*engine_)},
+              {"webhook", std::move(webhook)}};
 }
 
 void ServeFindings::AddRoutes(httplib::Server& server) const {

@@ -4,7 +4,8 @@
 // clear as an SSE `finding` event and as the Prometheus gauge
 // gcpilot_finding_active{<process labels>, detector} (1 while active, 0
 // after). AddRoutes registers GET /api/v1/findings (docs/serve.md,
-// "Detectors").
+// "Detectors"). With a webhook, each raise and clear is also POSTed (the
+// SSE event's data) through the shared serve::WebhookSender.
 //
 // Thread-safety: listener calls come with the model lock held (and the
 // engine's lock for finding events); the route runs on HTTP threads and
@@ -18,6 +19,7 @@
 #include "serve/metrics_exporter.h"
 #include "serve/serve_model.h"
 #include "serve/sse_hub.h"
+#include "serve/webhook_sender.h"
 
 namespace httplib {
 class Server;
@@ -30,9 +32,10 @@ class ServeFindings final : public serve::ModelListener, public FindingListener 
   static constexpr size_t kDefaultRecent = 100;
   static constexpr size_t kMaxRecent = DetectorEngine::kMaxRecent;
 
-  // `metrics` and `hub` may be null (no series / no events).
+  // `metrics`, `hub` and `webhook` may be null (no series / no events / no
+  // POSTs).
   ServeFindings(DetectorEngine* engine, serve::SseHub* hub, serve::MetricsExporter* metrics,
-                serve::WallClockMap wall);
+                serve::WallClockMap wall, serve::WebhookSender* webhook = nullptr);
 
   // ModelListener.
   void OnProcess(const serve::ProcessState& p) override;
@@ -45,7 +48,8 @@ class ServeFindings final : public serve::ModelListener, public FindingListener 
   void OnFindingCleared(const Finding& f) override;
 
   // GET /api/v1/findings[?pid=N][&limit=N]: {"now_ms", "active": [FINDING],
-  // "recent": [FINDING] (cleared, newest first), "detectors": [...]}.
+  // "recent": [FINDING] (cleared, newest first), "detectors": [...],
+  // "webhook": {"url", "sent", "failed", "dropped"} or null}.
   void AddRoutes(httplib::Server& server) const;
   nlohmann::json FindingsJson(int32_t pid, size_t recent_limit) const;
 
@@ -56,6 +60,7 @@ class ServeFindings final : public serve::ModelListener, public FindingListener 
   serve::SseHub* hub_;
   serve::MetricsExporter* metrics_;
   serve::WallClockMap wall_;
+  serve::WebhookSender* webhook_;
 };
 
 // The detectors' thresholds and data needs as JSON (API, report).

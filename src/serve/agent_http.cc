@@ -2,6 +2,10 @@
 #include "serve/agent_http.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -124,8 +128,7 @@ AgentHttpServer::AgentHttpServer(AgentHttpDeps deps) : deps_(std::move(deps)) {}
 
 AgentHttpServer::~AgentHttpServer() { Stop(); }
 
-void AgentHttpServer::Routes() {
-  httplib::Server& s = *server_;
+void AgentHttpServer::Routes(httplib::Server& s) {
   AgentHttpDeps& d = deps_;
 
   s.Get("/metrics", [&d](const httplib::Request&, httplib::Response& res) {
@@ -294,19 +297,23 @@ void AgentHttpServer::Routes() {
       });
 }
 
-StatusOr<int> AgentHttpServer::Start(const std::string& host, int port) {
-  server_ = std::make_unique<httplib::Server>();
+void AgentHttpServer::Configure(httplib::Server& s) {
   size_t threads = deps_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(5, 0);
-  server_->set_keep_alive_timeout(5);
-  server_->set_keep_alive_max_count(1000);
-  server_->set_payload_max_length(64 * 1024);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_read_timeout(5, 0);
+  s.set_write_timeout(5, 0);
+  s.set_keep_alive_timeout(5);
+  s.set_keep_alive_max_count(1000);
+  s.set_payload_max_length(64 * 1024);
   // Events are small writes: without this, Nagle + the client's delayed ACK
   // hold each one up to ~40 ms.
-  server_->set_tcp_nodelay(true);
-  Routes();
+  s.set_tcp_nodelay(true);
+  Routes(s);
+}
+
+StatusOr<int> AgentHttpServer::Start(const std::string& host, int port) {
+  server_ = std::make_unique<httplib::Server>();
+  Configure(*server_);
   errno = 0;
   int bound = port;
   if (port == 0) {
@@ -327,11 +334,108 @@ StatusOr<int> AgentHttpServer::Start(const std::string& host, int port) {
   return bound;
 }
 
+namespace {
+
+// A cpp-httplib server that serves an already listening socket.
+class AdoptingServer : public httplib::Server {
+ public:
+  void Adopt(int fd) { svr_sock_ = fd; }
+};
+
+}  // namespace
+
+StatusOr<int> ListenUnixSocket(const std::string& path, mode_t mode) {
+  sockaddr_un addr{};
+  if (path.empty() || path[0] != '/') {
+    return Status::InvalidArgument("unix socket '" + path + "' must be an absolute path");
+  }
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Status::InvalidArgument("unix socket path '" + path + "' is longer than " +
+                                   std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  auto fail = [&](int fd, const std::string& what) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return Status::Unavailable("unix socket " + path + ": " + what + ": " + std::strerror(err));
+  };
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Status::InvalidArgument("unix socket " + path +
+                                     ": the path exists and is not a socket (not removed)");
+    }
+    // Something accepting there is another agent; nothing is a stale file.
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) return fail(-1, "socket");
+    int rc = connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    int err = errno;
+    close(probe);
+    if (rc == 0) {
+      return Status::Unavailable("unix socket " + path +
+                                 ": another process is listening on it (another agent?)");
+    }
+    if (err != ECONNREFUSED) {
+      errno = err;
+      return fail(-1, "checking the existing socket");
+    }
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return fail(-1, "removing the stale socket");
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(-1, "socket");
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return fail(fd, "bind");
+  }
+  // The mode is set before listen(): until then nobody can connect.
+  if (chmod(path.c_str(), mode) != 0) {
+    Status s = fail(fd, "chmod");
+    unlink(path.c_str());
+    return s;
+  }
+  if (listen(fd, SOMAXCONN) != 0) {
+    Status s = fail(fd, "listen");
+    unlink(path.c_str());
+    return s;
+  }
+  return fd;
+}
+
+Status AgentHttpServer::StartUnix(const std::string& path, mode_t mode) {
+  if (!running_) return Status::Internal("StartUnix before Start");
+  StatusOr<int> fd = ListenUnixSocket(path, mode);
+  if (!fd.ok()) return fd.status();
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    unix_dev_ = st.st_dev;
+    unix_ino_ = st.st_ino;
+  }
+  unix_path_ = path;
+  auto server = std::make_unique<AdoptingServer>();
+  Configure(*server);
+  server->Adopt(*fd);
+  unix_server_ = std::move(server);
+  unix_thread_ = std::thread([this] { unix_server_->listen_after_bind(); });
+  // stop() only ends a server that runs: wait for it (microseconds).
+  for (int i = 0; i < 1000 && !unix_server_->is_running(); ++i) usleep(1000);
+  return Status::Ok();
+}
+
 void AgentHttpServer::Stop() {
   if (!running_.exchange(false)) return;
   if (deps_.hub != nullptr) deps_.hub->Shutdown();
   server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (unix_server_) {
+    unix_server_->stop();
+    if (unix_thread_.joinable()) unix_thread_.join();
+    // Only our own socket file: not one another agent put there meanwhile.
+    struct stat st {};
+    if (lstat(unix_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == unix_dev_ &&
+        st.st_ino == unix_ino_) {
+      unlink(unix_path_.c_str());
+    }
+  }
 }
 
 }  // namespace gcpilot::serve

@@ -8,9 +8,18 @@
 // release their worker, a 64 KiB body limit, GET only (anything else: 405),
 // and every response's JSON made valid UTF-8 whatever the processes' names.
 //
-// Thread-safety: Start/Stop from one thread; handlers run on the pool and
-// only use thread-safe collaborators.
+// The same routes can also be served on a unix socket (StartUnix): a second
+// cpp-httplib server with its own worker pool. cpp-httplib 0.11.4 cannot
+// bind AF_UNIX itself (its server socket comes from getaddrinfo), so the
+// agent creates, binds and chmods the socket and hands the listening fd to
+// the server (its protected svr_sock_); accepting and serving are the
+// library's own.
+//
+// Thread-safety: Start/StartUnix/Stop from one thread; handlers run on the
+// pools and only use thread-safe collaborators.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <functional>
@@ -60,17 +69,34 @@ class AgentHttpServer {
   // Binds host:port (port 0: any free port) and starts serving on a
   // background thread. Returns the bound port.
   StatusOr<int> Start(const std::string& host, int port);
-  // Ends every stream and stops serving; idempotent.
+  // Also serves every route on a unix socket at `path` (absolute, shorter
+  // than 108 bytes, in an existing directory), with file mode `mode` (set
+  // before the socket accepts connections). A stale socket file (nothing
+  // accepts on it) is replaced; a live one (another agent) or a file that
+  // is not a socket is an error. Call after Start. Stop removes the file.
+  Status StartUnix(const std::string& path, mode_t mode);
+  // Ends every stream and stops serving; idempotent. Removes the unix
+  // socket file if it is still the one StartUnix created.
   void Stop();
 
  private:
-  void Routes();
+  void Configure(httplib::Server& s);
+  void Routes(httplib::Server& s);
 
   AgentHttpDeps deps_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::unique_ptr<httplib::Server> unix_server_;
+  std::thread unix_thread_;
+  std::string unix_path_;
+  dev_t unix_dev_ = 0;
+  ino_t unix_ino_ = 0;
   std::atomic<bool> running_{false};
 };
+
+// Makes `path` a listening AF_UNIX stream socket with mode `mode` (see
+// StartUnix for stale files). Returns the fd (close-on-exec) or why not.
+StatusOr<int> ListenUnixSocket(const std::string& path, mode_t mode);
 
 // Serializes JSON for the wire: invalid UTF-8 in strings is replaced, never
 // an exception.

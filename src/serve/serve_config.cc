@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "serve/webhook_sender.h"
+
 namespace gcpilot::serve {
 namespace {
 
@@ -120,6 +122,21 @@ Status ReadBreaker(std::string_view origin, const toml::table& t, BreakerConfig*
   return Status::Ok();
 }
 
+Status ReadFindings(std::string_view origin, const toml::table& t, FindingsConfig* f) {
+  for (const auto& [k, node] : t) {
+    std::string key(k.str());
+    Status s;
+    if (key == "webhook") {
+      s = ReadString(origin, node, "findings.webhook", &f->webhook);
+    } else {
+      s = Status::InvalidArgument(Where(origin, node) + ": unknown key 'findings." + key +
+                                  "' (known: webhook)");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status ReadTuner(std::string_view origin, const toml::table& t, TunerConfig* c) {
   for (const auto& [k, node] : t) {
     std::string key(k.str());
@@ -224,6 +241,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
     Status s;
     if (key == "listen") {
       s = ReadString(origin, node, key, &c.listen);
+    } else if (key == "unix_socket") {
+      s = ReadString(origin, node, key, &c.unix_socket);
+    } else if (key == "unix_socket_mode") {
+      s = ReadInt(origin, node, key, &c.unix_socket_mode);
     } else if (key == "slo_pause") {
       s = ReadDuration(origin, node, key, &c.slo_pause_ns);
     } else if (key == "retention") {
@@ -248,6 +269,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([breaker])")
                        : ReadBreaker(origin, *t, &c.breaker);
+    } else if (key == "findings") {
+      const toml::table* t = node.as_table();
+      s = t == nullptr ? TypeError(origin, node, key, "a table ([findings])")
+                       : ReadFindings(origin, *t, &c.findings);
     } else if (key == "tuner") {
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([tuner])")
@@ -338,8 +363,21 @@ Status ValidateServeConfig(const ServeConfig& c) {
   if (b.recovery_windows < 1 || b.recovery_windows > 1000) {
     return Status::InvalidArgument("'breaker.recovery_windows' must be in 1..1000");
   }
-  if (!b.webhook.empty() && b.webhook.rfind("http://", 0) != 0) {
-    return Status::InvalidArgument("'breaker.webhook' must be an http://host:port/path URL");
+  if (!c.unix_socket.empty() && (c.unix_socket[0] != '/' || c.unix_socket.size() > 107)) {
+    return Status::InvalidArgument("'unix_socket' must be an absolute path of at most 107 bytes");
+  }
+  if (c.unix_socket_mode < 0 || c.unix_socket_mode > 0777) {
+    return Status::InvalidArgument(
+        "'unix_socket_mode' must be a file mode in 0..0o777 (write it as 0o660)");
+  }
+  for (const auto& [key, url] :
+       {std::pair<const char*, const std::string&>{"breaker.webhook", b.webhook},
+        {"findings.webhook", c.findings.webhook}}) {
+    std::string host, path;
+    if (!url.empty() && !WebhookSender::SplitUrl(url, &host, &path).ok()) {
+      return Status::InvalidArgument(std::string("'") + key +
+                                     "' must be an http://host:port/path URL");
+    }
   }
   if (c.tuner.policy != "pause-deviation" && c.tuner.policy != "memory-headroom" &&
       c.tuner.policy != "node-pressure" && c.tuner.policy != "off") {

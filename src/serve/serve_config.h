@@ -25,6 +25,11 @@ struct BreakerConfig {
   std::string webhook;                    // "" = none; "http://host:port/path".
 };
 
+// Detector findings ([findings] table; docs/serve.md "Detectors").
+struct FindingsConfig {
+  std::string webhook;  // "" = none; "http://host:port/path": raises and clears POSTed.
+};
+
 // The tuner ([tuner] table; docs/serve.md "Tuner").
 struct TunerConfig {
   // pause-deviation, memory-headroom, node-pressure, or off.
@@ -44,6 +49,9 @@ inline constexpr int32_t kFirstLogPid = 1 << 30;  // Above any kernel pid.
 struct ServeConfig {
   // host:port to listen on. Only loopback unless configured otherwise.
   std::string listen = "127.0.0.1:9464";
+  // Also serve every route on this unix socket ("" = none), with this mode.
+  std::string unix_socket;
+  int64_t unix_socket_mode = 0660;
   // A window whose STW P99 is at or above this breaks the SLO (dashboard line,
   // process health).
   int64_t slo_pause_ns = 5'000'000;
@@ -70,6 +78,7 @@ struct ServeConfig {
   std::vector<std::string> exes;
   TunerConfig tuner;
   BreakerConfig breaker;
+  FindingsConfig findings;
   // Services the agent follows through their gctrace log instead of probes.
   std::vector<GctraceLogConfig> gctrace;
 };

@@ -103,6 +103,20 @@ pid = 77
   }
 }
 
+TEST(ServeConfig, FindingsWebhook) {
+  EXPECT_EQ(ServeConfig{}.findings.webhook, "");
+  StatusOr<ServeConfig> c =
+      ParseServeConfig("[findings]\nwebhook = \"http://127.0.0.1:9/hooks\"\n", "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->findings.webhook, "http://127.0.0.1:9/hooks");
+  for (const char* bad : {"[findings]\nwebhook = \"https://x/\"\n", "[findings]\nwebhook = 1\n",
+                          "[findings]\nurl = \"http://x/\"\n", "findings = 1\n"}) {
+    c = ParseServeConfig(bad, "t.toml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("findings"), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ServeConfig, MissingFileIsNotFound) {
   StatusOr<ServeConfig> c = LoadServeConfig("/nonexistent/gcpilot.toml");
   ASSERT_FALSE(c.ok());

@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 // Browser test of the gcpilot dashboard against the real agent: starts
-// `gcpilot serve` (eBPF, needs root), three Go workloads from the build's
-// testprogs, opens the page in headless Chromium (playwright-core) and checks
-// that the workloads' rows appear with a health, that the pause chart of a
-// selected process receives points from the event stream, that the SLO line
-// is drawn at the configured value, that non-GC stops are listed, and that
-// the page logs no errors. Saves ARTIFACTS/dashboard.png (storm selected) and
-// dashboard-stops.png (stwreasons selected). Everything it started is killed at the end, also
-// on failure or a signal.
+// `gcpilot serve` (eBPF, needs root), opens the page in headless Chromium
+// (playwright-core), then starts four Go workloads from the build's testprogs
+// (so everything after the first load reaches the page through the event
+// stream) and checks that the workloads' rows appear with a health, that the
+// pause chart of a selected process receives points from the event stream,
+// that the SLO line is drawn at the configured value, that non-GC stops are
+// listed, and the verdict panels: storm's allocation_storm finding (active,
+// with title, summary, evidence and fix; moved to "cleared" with its reason
+// when storm is killed), breakersvc's breaker OPEN (red, with the transition's
+// reason, its service OPEN too, steady's CLOSED in another colour), and the
+// tuner's dry-run recommendation for storm (policy, GOGC, reasoning, effect),
+// each cross-checked with the JSON API; `finding`, `breaker` and `tuner`
+// stream events must have arrived; and the page logs no errors. Saves
+// ARTIFACTS/dashboard.png (storm selected), dashboard-verdicts.png (the
+// panels) and dashboard-stops.png (stwreasons selected). Everything it
+// started is killed at the end, also on failure or a signal.
 //
 //   node dashboard_test.mjs --gcpilot BIN --testprogs DIR --web DIR --artifacts DIR
 //
@@ -51,13 +59,13 @@ let browser = null;
 // ctest kills it on timeout.
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
-function start(name, cmd, argv, logFile) {
+function start(name, cmd, argv, logFile, env = {}) {
   const out = fs.openSync(logFile, 'w');
   if (SETPRIV) {
     argv = ['--pdeathsig', 'KILL', cmd, ...argv];
     cmd = SETPRIV;
   }
-  const child = spawn(cmd, argv, { stdio: ['ignore', out, out], detached: false });
+  const child = spawn(cmd, argv, { stdio: ['ignore', out, out], detached: false, env: { ...process.env, ...env } });
   fs.closeSync(out);
   child.name = name;
   child.exited = null;
@@ -157,7 +165,7 @@ async function main() {
   } catch (e) {
     prerequisite(false, `playwright-core is not installed in ${args.web}/node_modules (run scripts/setup.sh): ${e.message}`);
   }
-  const names = ['storm', 'steady', 'stwreasons'];
+  const names = ['storm', 'steady', 'stwreasons', 'breakersvc'];
   const dir = workloadDir(names);
   if (!dir) throw new Error(`no Go workloads (${names.join(', ')}) under ${args.testprogs}: build the testprogs target`);
   if (!fs.existsSync(args.gcpilot)) throw new Error(`no gcpilot binary at ${args.gcpilot}`);
@@ -172,14 +180,6 @@ async function main() {
     return r && r.status === 200;
   }, 250);
   log(`agent ready on ${base}`);
-
-  // ---- the workloads ----
-  const work = {
-    storm: start('storm', path.join(dir, 'storm'), ['-rate-mbps', '96'], path.join(args.artifacts, 'dashboard-storm.log')),
-    steady: start('steady', path.join(dir, 'steady'), ['-rps', '500'], path.join(args.artifacts, 'dashboard-steady.log')),
-    stwreasons: start('stwreasons', path.join(dir, 'stwreasons'), [], path.join(args.artifacts, 'dashboard-stwreasons.log')),
-  };
-  const pids = Object.values(work).map((c) => c.pid);
 
   // ---- the page ----
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -207,6 +207,21 @@ async function main() {
     await page.goto(`${base}/`, { waitUntil: 'load', timeout: 60000 });
     await waitFor('the dashboard hook', 30000, () => hook('!!window.gcpilotDashboard'));
     await waitFor('the event stream to open', 60000, () => hook('window.gcpilotDashboard.events().sse === "open"'));
+
+    // ---- the workloads, started after the page loaded ----
+    const stwFile = path.join(args.artifacts, 'dashboard-breakersvc.stw');
+    fs.writeFileSync(stwFile, '');
+    const work = {
+      storm: start('storm', path.join(dir, 'storm'), ['-rate-mbps', '96'], path.join(args.artifacts, 'dashboard-storm.log')),
+      steady: start('steady', path.join(dir, 'steady'), ['-rps', '500'], path.join(args.artifacts, 'dashboard-steady.log')),
+      stwreasons: start('stwreasons', path.join(dir, 'stwreasons'), [], path.join(args.artifacts, 'dashboard-stwreasons.log')),
+      // Stops the world with runtime.Stack of 3000 goroutines every 100 ms
+      // while its -stw-file exists (from the start here): a STW P99 far above
+      // the 2 ms threshold keeps its breaker OPEN. Its actuator polls this agent.
+      breakersvc: start('breakersvc', path.join(dir, 'breakersvc'), ['-goroutines', '3000', '-stw-file', stwFile],
+        path.join(args.artifacts, 'dashboard-breakersvc.log'), { GCPILOT_AGENT: base }),
+    };
+    const pids = Object.values(work).map((c) => c.pid);
 
     // 1. A row per workload, with a health.
     const rows = await waitFor(`rows for the workloads ${pids.join(', ')}`, 90000, async () => {
@@ -255,7 +270,12 @@ async function main() {
     await page.screenshot({ path: path.join(args.artifacts, 'dashboard.png'), fullPage: true });
     log(`screenshot: ${path.join(args.artifacts, 'dashboard.png')}`);
 
-    // 5. The non-GC stops of stwreasons (ReadMemStats, GOMAXPROCS, profiles) in their chart and list.
+    // 5. The verdict panels.
+    await checkVerdicts(page, hook, base, work);
+    await page.screenshot({ path: path.join(args.artifacts, 'dashboard-verdicts.png'), fullPage: true });
+    log(`screenshot: ${path.join(args.artifacts, 'dashboard-verdicts.png')}`);
+
+    // 6. The non-GC stops of stwreasons (ReadMemStats, GOMAXPROCS, profiles) in their chart and list.
     await page.click(`#proc-table tr[data-pid="${work.stwreasons.pid}"]`);
     const stops = await waitFor('non-GC stops of stwreasons in the stops list', 60000, async () => {
       if ((await hook('window.gcpilotDashboard.selectedPid()')) !== work.stwreasons.pid) return null;
@@ -266,7 +286,19 @@ async function main() {
     log(`stops list of stwreasons: ${stops} rows`);
     await page.screenshot({ path: path.join(args.artifacts, 'dashboard-stops.png'), fullPage: true });
 
-    // 6. No errors on the page.
+    // 7. storm exits: its finding moves to "recently cleared", live.
+    const stormFinding = await hook(`window.gcpilotDashboard.findings().find((f) => f.pid === ${work.storm.pid} && f.detector === 'allocation_storm' && f.active)`);
+    if (!stormFinding) throw new Error('the allocation_storm finding of storm is no longer active before storm was stopped');
+    work.storm.kill('SIGKILL');
+    const clearedRow = await waitFor('the storm finding to show as cleared', 60000, () => page.$eval(
+      `#findings-table tr[data-id="${stormFinding.id}"]`,
+      (tr) => (tr.dataset.active === '0' ? { when: tr.querySelector('td.when').textContent } : null)).catch(() => null));
+    if (!/cleared/.test(clearedRow.when) || !/exited/.test(clearedRow.when)) {
+      throw new Error(`cleared finding's "when" cell: '${clearedRow.when}', want the clear time and "process exited"`);
+    }
+    log(`storm killed: finding ${stormFinding.id} cleared: ${clearedRow.when}`);
+
+    // 8. No errors on the page.
     if (ignored.length) log(`ignored ${ignored.length} stream network message(s): ${ignored.slice(0, 3).join(' | ')}`);
     if (problems.length) throw new Error(`the page reported problems:\n  ${problems.join('\n  ')}`);
   } catch (e) {
@@ -275,6 +307,80 @@ async function main() {
     log(`agent log (tail):\n${tail(agentLog)}`);
     throw e;
   }
+}
+
+/** The texts of the cells of one row (a CSS selector), or null without the row. */
+async function rowCells(page, selector) {
+  return page.$eval(selector, (tr) => [...tr.cells].map((td) => td.textContent.trim())).catch(() => null);
+}
+
+/** The panels of findings, breakers and tuner against the agent's JSON API. */
+async function checkVerdicts(page, hook, base, work) {
+  const api = async (p) => (await fetch(`${base}/api/v1/${p}`)).json();
+
+  // Findings: storm's allocation storm (96 MB/s > 50 MB/s), active.
+  const sel = `#findings-table tr[data-pid="${work.storm.pid}"][data-detector="allocation_storm"][data-active="1"]`;
+  const cells = await waitFor('an active allocation_storm finding of storm in the findings panel', 90000, () => rowCells(page, sel));
+  const f = await page.$eval(sel, (tr) => ({
+    id: Number(tr.dataset.id),
+    severity: tr.dataset.severity,
+    title: tr.querySelector('.title')?.textContent ?? '',
+    summary: tr.querySelector('.summary')?.textContent ?? '',
+    evidence: tr.querySelector('.evidence')?.textContent ?? '',
+    fix: tr.querySelector('details p')?.textContent ?? '',
+    sevColor: getComputedStyle(tr.querySelector('.badge[class*="sev-"]')).backgroundColor,
+  }));
+  log(`finding row: ${JSON.stringify(cells)}`);
+  if (!['info', 'warning', 'critical'].includes(f.severity)) throw new Error(`finding severity '${f.severity}'`);
+  if (!f.title || !/MB\/s/.test(f.summary) || !/cycles/.test(f.evidence) || f.fix.length < 20) {
+    throw new Error(`finding row lacks title, summary, evidence or fix: ${JSON.stringify(f)}`);
+  }
+  if (!/since/.test(cells[5])) throw new Error(`active finding's "when" cell '${cells[5]}' does not say since when`);
+  const findings = await api(`findings?pid=${work.storm.pid}`);
+  const apiF = (findings.active || []).find((x) => x.id === f.id);
+  if (!apiF || apiF.detector !== 'allocation_storm' || apiF.title !== f.title || apiF.severity !== f.severity) {
+    throw new Error(`finding ${f.id} of the page is not the API's: ${JSON.stringify(apiF)}`);
+  }
+
+  // Breakers: breakersvc OPEN (stops of several ms over the 2 ms threshold), in red; steady CLOSED in green.
+  const openSel = `#breakers-table tr[data-pid="${work.breakersvc.pid}"][data-state="open"]`;
+  const bcells = await waitFor('breakersvc\'s breaker OPEN in the breakers panel', 90000, () => rowCells(page, openSel));
+  log(`breaker row: ${JSON.stringify(bcells)}`);
+  if (bcells[1] !== 'OPEN' || !/threshold/.test(bcells[3]) || !/→ OPEN/.test(bcells[3])) {
+    throw new Error(`open breaker row: ${JSON.stringify(bcells)}, want OPEN, the transition to OPEN and its reason`);
+  }
+  const closedSel = `#breakers-table tr[data-pid="${work.steady.pid}"][data-state="closed"]`;
+  await waitFor('steady\'s breaker CLOSED in the breakers panel', 30000, () => rowCells(page, closedSel));
+  const colors = await page.evaluate(([o, c]) => [o, c].map((s) => getComputedStyle(document.querySelector(`${s} .badge`)).backgroundColor), [openSel, closedSel]);
+  if (colors[0] === colors[1]) throw new Error(`OPEN and CLOSED badges have the same colour ${colors[0]}`);
+  await waitFor('the breakersvc service OPEN', 30000, () => page.$('#breaker-services [data-binary="breakersvc"][data-state="open"]'));
+  const breakers = await api('breakers');
+  const apiB = breakers.processes.find((x) => x.pid === work.breakersvc.pid);
+  if (!apiB || apiB.breaker.transitions < 1 || !apiB.history.some((t) => t.to === 'open')) {
+    throw new Error(`the API has no transition to open for breakersvc: ${JSON.stringify(apiB)}`);
+  }
+  log(`breaker colours: open ${colors[0]}, closed ${colors[1]}; API: ${apiB.breaker.state}, ${apiB.breaker.transitions} transitions`);
+
+  // Tuner: a dry-run recommendation for storm (the default policy).
+  const tSel = `#tuner-table tr[data-pid="${work.storm.pid}"][data-mode="dry-run"]`;
+  const tcells = await waitFor('a dry-run recommendation for storm in the tuner panel', 60000, () => rowCells(page, tSel));
+  log(`tuner row: ${JSON.stringify(tcells)}`);
+  const recs = await api('recommendations');
+  const apiT = recs.processes.find((x) => x.pid === work.storm.pid)?.tuner;
+  if (!apiT || !apiT.recommendation || apiT.apply !== false) throw new Error(`API recommendation for storm: ${JSON.stringify(apiT)}`);
+  const hookT = (await hook('window.gcpilotDashboard.tuner()')).find((x) => x.pid === work.storm.pid);
+  if (tcells[1] !== apiT.recommendation.policy || hookT.policy !== apiT.recommendation.policy || hookT.apply) {
+    throw new Error(`tuner row policy '${tcells[1]}' / hook ${JSON.stringify(hookT)}, API ${apiT.recommendation.policy}, dry run`);
+  }
+  if (!/→/.test(tcells[2]) || !/dry run/.test(tcells[4]) || !/expected:/.test(tcells[5]) || tcells[5].length < 40) {
+    throw new Error(`tuner row lacks GOGC, mode, reasoning or effect: ${JSON.stringify(tcells)}`);
+  }
+  if (!Number.isInteger(hookT.gogc)) throw new Error(`tuner hook: GOGC ${hookT.gogc}`);
+
+  // All three came (also) through the event stream.
+  const ev = await hook('window.gcpilotDashboard.events()');
+  if (!(ev.finding > 0 && ev.breaker > 0 && ev.tuner > 0)) throw new Error(`stream events: ${JSON.stringify(ev)}, want finding, breaker and tuner events`);
+  log(`verdict events: finding ${ev.finding}, breaker ${ev.breaker}, tuner ${ev.tuner}`);
 }
 
 let code = 0;

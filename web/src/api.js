@@ -16,7 +16,7 @@ export async function getJson(path, { signal } = {}) {
   return res.json();
 }
 
-export const EVENT_TYPES = ['hello', 'process', 'cycle', 'stop', 'window', 'status'];
+export const EVENT_TYPES = ['hello', 'process', 'cycle', 'stop', 'window', 'status', 'finding', 'breaker', 'tuner'];
 
 /**
  * The agent's event stream (/api/v1/stream) over EventSource.

@@ -12,11 +12,20 @@
 //                           (ms, from /api/v1/status slo_pause_ms) and CSS pixel row
 //   selectedPid()        -> pid shown in the detail charts, or null
 //   events()             -> counts of stream events by type (hello, process, cycle,
-//                           stop, window, status), plus opens (connections made),
-//                           resyncs, fetchErrors, parseErrors and sse (state)
+//                           stop, window, status, finding, breaker, tuner), plus
+//                           opens (connections made), resyncs, fetchErrors,
+//                           parseErrors and sse (state)
+//   findings()           -> [{id, pid, detector, severity, title, active}] as the
+//                           findings panel has them (active and recently cleared)
+//   breakers()           -> [{pid, state, since_ms, reason}] (state: closed |
+//                           half_open | open; a process without any transition
+//                           yet is closed), and services() -> [{binary, state, pids}]
+//   tuner()              -> [{pid, policy, gogc, memory_limit_bytes, apply, reason}]
+//                           (gogc etc. null when the policy had no recommendation)
 import { EventStream, getJson } from './api.js';
 import { AllocChart, CpuChart, HeapChart, OverviewChart, PauseChart, PhaseChart, StopsChart } from './charts.js';
 import { fmtBytes, fmtClock, fmtMemLimit, fmtMs, fmtNs, fmtUptime } from './format.js';
+import { VerdictPanels } from './panels.js';
 import { DashboardState, HISTORY_MS } from './store.js';
 import { ProcessTable } from './table.js';
 
@@ -28,7 +37,7 @@ const MAX_PAGES = 8;
 const $ = (id) => document.getElementById(id);
 const state = new DashboardState();
 const counters = {
-  hello: 0, process: 0, cycle: 0, stop: 0, window: 0, status: 0,
+  hello: 0, process: 0, cycle: 0, stop: 0, window: 0, status: 0, finding: 0, breaker: 0, tuner: 0,
   opens: 0, resyncs: 0, fetchErrors: 0, parseErrors: 0,
 };
 let sseState = 'connecting';
@@ -39,6 +48,7 @@ let resyncTimer = null;
 let charts = null;         // detail charts of the selected process
 const table = new ProcessTable($('proc-table'), (pid) => selectProcess(pid, true));
 const overview = new OverviewChart($('chart-overview'), () => state.sloMs);
+const verdicts = new VerdictPanels($('verdicts'));
 
 // ---- events --------------------------------------------------------------
 
@@ -70,6 +80,15 @@ function apply(type, d) {
     case 'stop':
       if (d.stop) state.addStop(d.pid, d.generation ?? 0, d.stop);
       break;
+    case 'finding':
+      state.applyFinding(d);
+      break;
+    case 'breaker':
+      state.applyBreaker(d);
+      break;
+    case 'tuner':
+      state.applyTuner(d.pid, d.generation ?? 0, d.tuner);
+      break;
     default:
       break;
   }
@@ -90,16 +109,23 @@ const stream = new EventStream('api/v1/stream', {
 
 // ---- loading state -------------------------------------------------------
 
-/** (Re)loads status, processes and the selected process's history, then replays buffered events. */
+/**
+ * (Re)loads status, processes (with their tuner objects), findings, breakers
+ * and the selected process's history, then replays buffered events.
+ */
 async function resync() {
   clearTimeout(resyncTimer);
   const seq = ++syncSeq;
   syncing = true;
   try {
-    const [status, procs] = await Promise.all([getJson('status'), getJson('processes')]);
+    const [status, procs, findings, breakers] = await Promise.all([
+      getJson('status'), getJson('processes'), getJson('findings?limit=50'), getJson('breakers'),
+    ]);
     if (seq !== syncSeq) return;
     state.setStatus(status);
     state.setProcesses(Array.isArray(procs.processes) ? procs.processes : []);
+    state.setFindings(findings);
+    state.setBreakers(breakers);
     showBanner('');
     const want = pidFromHash() ?? state.selection?.pid ?? defaultPid();
     syncing = false;
@@ -209,6 +235,7 @@ function render() {
   table.render(state);
   overview.update(state.overview, state.selection?.pid ?? null);
   renderOverviewSpan();
+  verdicts.render(state, state.selection?.pid ?? null);
   const sel = state.selection;
   if (sel && sel.needsLoad) {
     sel.needsLoad = false;
@@ -340,6 +367,29 @@ window.gcpilotDashboard = Object.freeze({
   sloLineDrawn: () => (charts ? { ...charts.pause.slo } : { drawn: false, valueMs: state.sloMs, yPx: null }),
   selectedPid: () => state.selection?.pid ?? null,
   events: () => ({ ...counters, parseErrors: stream.parseErrors, sse: sseState }),
+  findings: () => [...state.findings.values()].map((f) => ({
+    id: f.id, pid: f.pid, detector: f.detector, severity: f.severity, title: f.title, active: !!f.active,
+  })),
+  breakers: () => state.breakerList().map((b) => ({
+    pid: b.pid, state: b.breaker.state, since_ms: b.breaker.since_ms ?? null, reason: b.breaker.reason ?? '',
+  })),
+  services: () => state.services().map((s) => ({ binary: s.binary, state: s.state, pids: [...s.pids] })),
+  tuner: () => [...state.tuners.values()].map(({ pid, tuner: t }) => ({
+    pid,
+    policy: t.recommendation?.policy ?? t.policy ?? '',
+    gogc: t.recommendation?.gogc ?? null,
+    memory_limit_bytes: t.recommendation?.memory_limit_bytes ?? null,
+    apply: !!t.apply,
+    reason: t.recommendation?.reason ?? t.error?.error ?? '',
+  })),
+});
+
+// A row of a verdict panel selects its process (not a click on the fix text).
+$('verdicts').addEventListener('click', (e) => {
+  const tr = e.target.closest('tr[data-pid]');
+  if (!tr || e.target.closest('details')) return;
+  const pid = Number(tr.dataset.pid);
+  if (state.procs.has(pid)) selectProcess(pid, true);
 });
 
 const hideExited = $('hide-exited');

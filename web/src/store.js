@@ -1,14 +1,17 @@
 // Client-side state of the gcpilot dashboard: the agent status, every known
 // process (its latest PROCESS object, window, health and gauges), the
-// selected process's recent GC cycles and non-GC stops, and the pause points
-// of all processes for the overview chart. Every buffer is bounded (count and
-// age), so a long-open tab with 50 processes keeps a flat memory profile.
+// selected process's recent GC cycles and non-GC stops, the pause points
+// of all processes for the overview chart, and the agent's verdicts: detector
+// findings (active and recently cleared), each process's breaker and its
+// tuner recommendation. Every buffer is bounded (count and age), so a
+// long-open tab with 50 processes keeps a flat memory profile.
 
 export const HISTORY_MS = 5 * 60 * 1000;  // charts show at most the last 5 minutes
 export const MAX_CYCLES = 3000;           // per selected process
 export const MAX_STOPS = 2000;            // per selected process
 export const OVERVIEW_MS = 2 * 60 * 1000; // overview: last 2 minutes
 export const MAX_OVERVIEW_POINTS = 6000;  // overview: all processes together
+export const MAX_CLEARED_FINDINGS = 50;   // recently cleared findings kept (newest)
 const P99_WINDOW_MS = 10 * 1000;          // rolling P99 like the agent's health window
 const P99_MAX_SAMPLES = 1024;
 
@@ -105,6 +108,115 @@ export class DashboardState {
     this.selection = null;
     this.overview = new TimeBuffer(MAX_OVERVIEW_POINTS, OVERVIEW_MS);
     this.clockOffsetMs = null;  // time_ms - start_ns / 1e6, for records without time_ms
+    this.findings = new Map();  // id -> FINDING (active, and the newest cleared ones)
+    this.breakers = new Map();  // pid -> {pid, generation, binary, comm, breaker, transition}
+    this.tuners = new Map();    // pid -> {pid, generation, tuner}
+    this.verdictsVersion = 0;   // bumped when findings, breakers or tuners change
+  }
+
+  // ---- findings, breakers, tuner ----
+
+  /** GET /api/v1/findings: replaces every finding. */
+  setFindings(res) {
+    this.findings.clear();
+    for (const f of [...(res?.active ?? []), ...(res?.recent ?? [])]) {
+      if (f && Number.isFinite(f.id)) this.findings.set(f.id, f);
+    }
+    this.trimFindings();
+    this.verdictsVersion++;
+  }
+
+  /** A `finding` stream event: a FINDING raised or cleared. */
+  applyFinding(f) {
+    if (!f || !Number.isFinite(f.id)) return;
+    const { change, ...finding } = f;
+    this.findings.set(f.id, finding);
+    this.trimFindings();
+    this.verdictsVersion++;
+  }
+
+  trimFindings() {
+    const cleared = [...this.findings.values()].filter((f) => !f.active);
+    if (cleared.length <= MAX_CLEARED_FINDINGS) return;
+    cleared.sort((a, b) => (b.cleared_ms ?? 0) - (a.cleared_ms ?? 0));
+    for (const f of cleared.slice(MAX_CLEARED_FINDINGS)) this.findings.delete(f.id);
+  }
+
+  /** GET /api/v1/breakers: replaces every breaker. */
+  setBreakers(res) {
+    this.breakers.clear();
+    for (const p of res?.processes ?? []) {
+      if (!p || !Number.isFinite(p.pid) || !p.breaker) continue;
+      const history = Array.isArray(p.history) ? p.history : [];
+      this.putBreaker(p, history.length ? history[history.length - 1] : null);
+    }
+    this.verdictsVersion++;
+  }
+
+  /** A `breaker` stream event: {pid, generation, binary, comm, transition, breaker}. */
+  applyBreaker(ev) {
+    if (!ev || !Number.isFinite(ev.pid) || !ev.breaker) return;
+    this.putBreaker(ev, ev.transition ?? null);
+    this.verdictsVersion++;
+  }
+
+  putBreaker(p, transition) {
+    const gen = p.generation ?? 0;
+    const cur = this.breakers.get(p.pid);
+    if (cur && gen < cur.generation) return;
+    this.breakers.set(p.pid, {
+      pid: p.pid,
+      generation: gen,
+      binary: p.binary ?? cur?.binary ?? '',
+      comm: p.comm ?? cur?.comm ?? '',
+      breaker: p.breaker,
+      transition: transition ?? (cur && cur.generation === gen ? cur.transition : null),
+    });
+  }
+
+  /** A `tuner` stream event, or the `tuner` object of a PROCESS. */
+  applyTuner(pid, generation, tuner) {
+    if (!Number.isFinite(pid)) return;
+    const cur = this.tuners.get(pid);
+    if (cur && (generation ?? 0) < cur.generation) return;
+    if (tuner) this.tuners.set(pid, { pid, generation: generation ?? 0, tuner });
+    else this.tuners.delete(pid);
+    this.verdictsVersion++;
+  }
+
+  /**
+   * Every process's breaker: the known ones, plus a CLOSED one for each
+   * process the agent has not reported a transition for yet (every breaker
+   * starts CLOSED and each transition is a stream event), marked `implied`.
+   */
+  breakerList() {
+    const out = [...this.breakers.values()];
+    for (const p of this.procs.values()) {
+      const b = this.breakers.get(p.pid);
+      if (b && b.generation >= p.generation) continue;
+      out.push({
+        pid: p.pid, generation: p.generation, binary: p.info.binary ?? '', comm: p.info.comm ?? '',
+        breaker: { state: 'closed', since_ms: null, reason: '', transitions: 0 }, transition: null, implied: true,
+      });
+    }
+    return out;
+  }
+
+  /** Breaker state per binary: the worst of its live processes (as /api/v1/breakers). */
+  services() {
+    const rank = { closed: 0, half_open: 1, open: 2 };
+    const out = new Map();
+    for (const b of this.breakerList()) {
+      const p = this.procs.get(b.pid);
+      if (!p || p.info.exited || p.generation !== b.generation || !b.binary) continue;
+      const s = out.get(b.binary) ?? { binary: b.binary, state: 'closed', pids: [], openPids: [] };
+      const st = b.breaker.state;
+      if ((rank[st] ?? 0) > (rank[s.state] ?? 0)) s.state = st;
+      s.pids.push(b.pid);
+      if (st === 'open') s.openPids.push(b.pid);
+      out.set(b.binary, s);
+    }
+    return [...out.values()].sort((a, b) => a.binary.localeCompare(b.binary));
   }
 
   get sloMs() {
@@ -131,6 +243,10 @@ export class DashboardState {
         this.tableStructureChanged = true;
       }
     }
+    for (const m of [this.breakers, this.tuners]) {
+      for (const pid of [...m.keys()]) if (!seen.has(pid)) m.delete(pid);
+    }
+    this.verdictsVersion++;
   }
 
   /** A PROCESS object (with or without window): newer generations replace older ones. */
@@ -139,8 +255,10 @@ export class DashboardState {
     const cur = this.procs.get(p.pid);
     const gen = p.generation ?? 0;
     if (cur && gen < cur.generation) return;
+    if (p.tuner !== undefined) this.applyTuner(p.pid, gen, p.tuner);
     if (!cur || gen > cur.generation) {
       this.procs.set(p.pid, new Proc(p));
+      this.verdictsVersion++;
       this.tableStructureChanged = true;
       if (this.selection?.pid === p.pid && this.selection.generation !== gen) {
         // pid reused: the old history is another process; the app reloads it.
@@ -148,6 +266,7 @@ export class DashboardState {
         this.selection.needsLoad = true;
       }
     } else {
+      if (p.exited !== undefined && !!p.exited !== !!cur.info.exited) this.verdictsVersion++;
       cur.update(p);
     }
     this.dirtyPids.add(p.pid);

@@ -89,6 +89,7 @@ func main() {
 				t := time.NewTicker(time.Millisecond)
 				defer t.Stop()
 				var keep [4][]byte
+				var last []byte
 				for i := 0; ; i++ {
 					select {
 					case <-stop:
@@ -99,8 +100,9 @@ func main() {
 						b := make([]byte, chunk)
 						b[j%chunk] = byte(i)
 						keep[j%4] = b
+						last = b
 					}
-					sink.Add(uint64(keep[i%4][0]))
+					sink.Add(uint64(last[0]))
 				}
 			}()
 		},
