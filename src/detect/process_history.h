@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis/window_stats.h"
+#include "detect/creation_sites.h"
 #include "model/gc_cycle.h"
 
 namespace gcpilot::detect {
@@ -36,7 +37,10 @@ struct CycleBrief {
 struct GaugeSample {
   int64_t t_ns = 0;
   std::optional<int64_t> goroutines;
-  uint64_t heap_live_bytes = 0;  // Marked live by the last cycle (0: none yet).
+  uint64_t heap_live_bytes = 0;              // Marked live by the last cycle (0: none yet).
+  uint64_t heap_goal_bytes = 0;              // The last cycle's heap goal (0: none yet).
+  std::optional<uint64_t> heap_inuse_bytes;  // Pages of heap spans in use.
+  std::optional<int64_t> finalizer_backlog;  // Queued and not finished.
 };
 
 // The runtime gauges a detector may use (absent when unknown).
@@ -44,7 +48,10 @@ struct GaugeValues {
   std::optional<int32_t> gogc;
   std::optional<int64_t> memory_limit_bytes;  // INT64_MAX: none.
   std::optional<int64_t> goroutines;
-  std::optional<uint64_t> heap_in_use_bytes;  // Pacer's heapLive (not marked live).
+  std::optional<uint64_t> heap_in_use_bytes;       // Pacer's heapLive (not marked live).
+  std::optional<uint64_t> heap_inuse_pages_bytes;  // mheap_.pagesInUse x 8 KiB.
+  std::optional<int64_t> finalizer_backlog;        // Sum of finblock.cnt.
+  bool finalizer_backlog_truncated = false;
 };
 
 struct ProcessHistory {
@@ -55,6 +62,9 @@ struct ProcessHistory {
   std::deque<CycleBrief> cycles;                           // Oldest first.
   std::deque<GaugeSample> samples;                         // Oldest first.
   GaugeValues gauges;
+  // Goroutine creation sites of the latest tracking session (none yet:
+  // nullopt); kept after the session ends, so findings keep citing them.
+  std::optional<CreationSiteTracking> sites;
 
   void AddCycle(const CycleBrief& c);
   void AddSample(const GaugeSample& s);
