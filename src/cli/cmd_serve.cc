@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "detect/detector_engine.h"
 #include "detect/serve_findings.h"
+#include "detect/site_tracker.h"
 #include "detect/stop_callers.h"
 #include "model/cycle_assembler.h"
 #include "serve/agent_http.h"
@@ -203,12 +204,37 @@ int ServeCommand(const ServeOptions& options) {
   }
   control::ControlApi control_api(std::move(control_deps));
   // Detectors: findings in the API, the stream and /metrics.
+  detect::DetectorConfig detector_config;
+  {
+    detect::DetectorConfig& dc = detector_config;
+    const serve::DetectorsConfig& in = cfg.detectors;
+    dc.slo_pause_ns = cfg.slo_pause_ns;
+    if (in.trend_window_ns) dc.trend_window_ns = *in.trend_window_ns;
+    if (in.trend_min_span_ns) dc.trend_min_span_ns = *in.trend_min_span_ns;
+    if (in.creation_sites_duration_ns) dc.sites_duration_ns = *in.creation_sites_duration_ns;
+    if (in.creation_sites_interval_ns) dc.sites_interval_ns = *in.creation_sites_interval_ns;
+    if (in.creation_sites_cooldown_ns) dc.sites_cooldown_ns = *in.creation_sites_cooldown_ns;
+    if (in.creation_sites_max_goroutines) {
+      dc.sites_max_goroutines = *in.creation_sites_max_goroutines;
+    }
+    if (in.fragmentation_ratio) dc.frag_ratio = *in.fragmentation_ratio;
+    if (in.fragmentation_min_excess_mib) {
+      dc.frag_min_excess_bytes = static_cast<double>(*in.fragmentation_min_excess_mib) * (1 << 20);
+    }
+    if (in.fragmentation_window_ns) dc.frag_window_ns = *in.fragmentation_window_ns;
+    if (in.finalizer_min_backlog)
+      dc.fin_min_backlog = static_cast<double>(*in.finalizer_min_backlog);
+    if (in.finalizer_min_added) dc.fin_min_added = static_cast<double>(*in.finalizer_min_added);
+    if (in.finalizer_window_ns) dc.fin_window_ns = *in.finalizer_window_ns;
+    if (in.finalizer_min_span_ns) dc.fin_min_span_ns = *in.finalizer_min_span_ns;
+    Status valid = detect::ValidateDetectorConfig(dc);
+    if (!valid.ok()) {
+      Say("[detectors]: " + valid.message());
+      return 2;
+    }
+  }
   detect::DetectorEngine detectors(
-      detect::MakeDetectors([&] {
-        detect::DetectorConfig dc;
-        dc.slo_pause_ns = cfg.slo_pause_ns;
-        return dc;
-      }()),
+      detect::MakeDetectors(detector_config),
       {detect::DataNeed::kAnySource, detect::DataNeed::kEbpf, detect::DataNeed::kGauges});
   detect::ServeFindings findings(&detectors, &hub, &metrics, wall, findings_webhook.get());
   // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
@@ -405,6 +431,20 @@ int ServeCommand(const ServeOptions& options) {
   std::string last_store_error;
   int rc = 0;
   ebpf::EbpfSource* src = ebpf_source.get();
+  // Goroutine creation sites, read from process memory while goroutine_leak
+  // or heap_surge suspects a process (bounded sessions; see site_tracker.h).
+  detect::SiteTracker site_tracker(
+      &detectors, detector_config,
+      [&](const ProcessKey& p, int64_t max_goroutines) -> StatusOr<detect::SiteSample> {
+        if (src == nullptr || p.pid >= serve::kFirstLogPid) {
+          return Status::NotFound("no process memory to read (a gctrace log)");
+        }
+        proc::GoroutineWalkLimits limits;
+        limits.max_goroutines = static_cast<size_t>(max_goroutines);
+        StatusOr<proc::GoroutineWalk> w = src->WalkGoroutines(p.pid, limits);
+        if (!w.ok()) return w.status();
+        return detect::SampleFromWalk(*w);
+      });
   while (!g_stop) {
     int64_t now = clock.NowNs();
     if (end_ns != 0 && now >= end_ns) break;
@@ -434,6 +474,7 @@ int ServeCommand(const ServeOptions& options) {
       stop_callers.Service(
           now, [src](int32_t pid, bool on) { return src->SetStopStacks(pid, on); }, &detectors);
     }
+    site_tracker.Tick(now);
     {
       std::lock_guard<std::mutex> lock(shared.mu);
       if (src != nullptr) {

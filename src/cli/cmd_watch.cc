@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "detect/detecting_sink.h"
 #include "detect/finding_text.h"
+#include "detect/site_tracker.h"
 #include "detect/stop_callers.h"
 #include "export/watch_table.h"
 #include "model/cycle_assembler.h"
@@ -103,6 +104,17 @@ int WatchCommand(const WatchOptions& options) {
                started, (*source)->attached_binaries());
   std::fflush(stderr);
 
+  // Goroutine creation sites while goroutine_leak / heap_surge suspects a
+  // process (reads of its memory; see detect/site_tracker.h).
+  detect::SiteTracker site_tracker(
+      &detectors, detect::DetectorConfig(),
+      [&](const ProcessKey& p, int64_t max_goroutines) -> StatusOr<detect::SiteSample> {
+        proc::GoroutineWalkLimits limits;
+        limits.max_goroutines = static_cast<size_t>(max_goroutines);
+        StatusOr<proc::GoroutineWalk> w = (*source)->WalkGoroutines(p.pid, limits);
+        if (!w.ok()) return w.status();
+        return detect::SampleFromWalk(*w);
+      });
   const bool tty = !options.json && isatty(fileno(out));
   MonotonicClock clock;
   const int64_t interval_ns = static_cast<int64_t>(options.interval_s * 1e9);
@@ -140,11 +152,15 @@ int WatchCommand(const WatchOptions& options) {
       dg.memory_limit_bytes = g->memory_limit;
       dg.goroutines = g->goroutines;
       dg.heap_in_use_bytes = g->heap_live_bytes;
+      dg.heap_inuse_pages_bytes = g->heap_inuse_bytes;
+      dg.finalizer_backlog = g->finalizer_backlog;
+      dg.finalizer_backlog_truncated = g->finalizer_backlog_truncated;
       detecting.SetGaugesOfPid(r.pid, dg);
     }
     detecting.AdvanceTo(now);
     stop_callers.Service(
         now, [&](int32_t pid, bool on) { return (*source)->SetStopStacks(pid, on); }, &detectors);
+    site_tracker.Tick(now);
     if (options.json) {
       for (const WatchRow& r : rows)
         std::fprintf(out, "%s\n", WatchRowToJson(r, now).dump().c_str());

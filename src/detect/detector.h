@@ -51,6 +51,10 @@ class Detector {
   // One line: the rule with its thresholds (docs, report).
   virtual std::string rule() const = 0;
   virtual Verdict Evaluate(const ProcessHistory& h, const WindowStats& w) const = 0;
+  // True when a suspicion of this detector (a kHold or kFire verdict)
+  // should switch on goroutine creation-site tracking for the process
+  // (DetectorEngine::WantCreationSites).
+  virtual bool wants_creation_sites() const { return false; }
 };
 
 // Every detector, with thresholds from `config`.

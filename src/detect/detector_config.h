@@ -50,6 +50,34 @@ struct DetectorConfig {
   double leak_min_growth = 0.5;         // ... and this share of the start.
   double surge_min_added_bytes = 16e6;  // Live heap added over the span ...
   double surge_min_growth = 0.25;       // ... and this share of the start.
+
+  // Goroutine creation-site tracking, switched on while goroutine_leak or
+  // heap_surge suspects something (hold or fire): a walk of the process's
+  // goroutines every sites_interval_ns for sites_duration_ns, then not again
+  // for sites_cooldown_ns (the last result stays in the findings).
+  int64_t sites_duration_ns = 60'000'000'000;
+  int64_t sites_interval_ns = 5'000'000'000;
+  int64_t sites_cooldown_ns = 600'000'000'000;
+  int64_t sites_max_goroutines = 100'000;  // allgs entries read per walk.
+  int64_t sites_top = 5;                   // Sites named in the evidence.
+
+  // Fragmentation ("10s" windows, over the per-second samples): the heap in
+  // use (mheap_.pagesInUse x 8 KiB) stayed, at its lowest over the last
+  // frag_window_ns, >= frag_ratio x the live heap marked by the last cycle,
+  // at or above the heap goal, and >= frag_min_excess_bytes above the live
+  // heap.
+  double frag_ratio = 2.0;
+  double frag_min_excess_bytes = 32.0 * (1 << 20);
+  int64_t frag_window_ns = 30'000'000'000;
+
+  // Finalizer backlog ("10s"): finalizers queued and not yet finished grow
+  // linearly (least squares over fin_window_ns, >= fin_min_span_ns covered,
+  // R^2 >= fin_min_r2) by >= fin_min_added, and are >= fin_min_backlog now.
+  double fin_min_backlog = 1000;
+  double fin_min_added = 1000;
+  double fin_min_r2 = 0.8;
+  int64_t fin_window_ns = 60'000'000'000;
+  int64_t fin_min_span_ns = 20'000'000'000;
 };
 
 // OK when every threshold is in range; InvalidArgument naming the first

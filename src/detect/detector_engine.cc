@@ -52,6 +52,9 @@ void DetectorEngine::OnWindow(const ProcessKey& p, const WindowStats& w) {
     s.t_ns = w.end_ns;
     s.goroutines = h.gauges.goroutines;
     s.heap_live_bytes = w.heap_live_bytes;
+    s.heap_goal_bytes = w.heap_goal_bytes;
+    s.heap_inuse_bytes = h.gauges.heap_inuse_pages_bytes;
+    s.finalizer_backlog = h.gauges.finalizer_backlog;
     h.AddSample(s);
   }
   for (size_t d = 0; d < detectors_.size(); ++d) {
@@ -67,6 +70,7 @@ void DetectorEngine::Apply(const ProcessKey& key, Proc& proc, size_t d, const Ve
   if (suspicion_ && (v.level == Verdict::Level::kFire || v.level == Verdict::Level::kHold)) {
     suspicion_(key, det.name(), w.end_ns);
   }
+  s.last_level = v.level;
   switch (v.level) {
     case Verdict::Level::kUnknown:
       return;
@@ -125,6 +129,58 @@ void DetectorEngine::Clear(DetectorState& s, int64_t ts_ns, const std::string& r
   for (FindingListener* l : listeners_) l->OnFindingCleared(s.finding);
   recent_.push_back(s.finding);
   while (recent_.size() > kMaxRecent) recent_.pop_front();
+}
+
+CreationSiteTracking& DetectorEngine::Tracking(Proc& proc, int64_t started_ns, int64_t planned_ns) {
+  std::optional<CreationSiteTracking>& t = proc.history.sites;
+  if (!t || t->started_ns != started_ns) {
+    t.emplace();
+    t->started_ns = started_ns;
+    t->planned_ns = planned_ns;
+  }
+  return *t;
+}
+
+void DetectorEngine::OnCreationSites(const ProcessKey& p, int64_t started_ns, int64_t planned_ns,
+                                     SiteSample sample) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = procs_.find(p);
+  if (it == procs_.end()) return;
+  CreationSiteTracking& t = Tracking(it->second, started_ns, planned_ns);
+  t.last_error.clear();
+  t.Add(std::move(sample));
+}
+
+void DetectorEngine::OnCreationSiteError(const ProcessKey& p, int64_t started_ns,
+                                         int64_t planned_ns, int64_t /*ts_ns*/,
+                                         const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = procs_.find(p);
+  if (it == procs_.end()) return;
+  Tracking(it->second, started_ns, planned_ns).last_error = error;
+}
+
+void DetectorEngine::OnCreationSitesEnded(const ProcessKey& p, int64_t ts_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = procs_.find(p);
+  if (it == procs_.end() || !it->second.history.sites) return;
+  it->second.history.sites->ended_ns = ts_ns;
+}
+
+std::vector<ProcessKey> DetectorEngine::WantCreationSites() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ProcessKey> out;
+  for (const auto& [key, proc] : procs_) {
+    for (size_t d = 0; d < detectors_.size(); ++d) {
+      if (!enabled_[d] || !detectors_[d]->wants_creation_sites()) continue;
+      const Verdict::Level l = proc.state[d].last_level;
+      if (l == Verdict::Level::kHold || l == Verdict::Level::kFire) {
+        out.push_back(key);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 void DetectorEngine::OnProcessGone(const ProcessKey& p, int64_t ts_ns, const std::string& reason) {

@@ -64,6 +64,19 @@ class DetectorEngine {
   // A completed window: records it, samples the gauges (on "10s" windows,
   // one a second) and evaluates the detectors of w.view.
   void OnWindow(const ProcessKey& p, const WindowStats& w);
+  // A goroutine creation-site walk of the process (see creation_sites.h):
+  // starts a tracking session at `started_ns` if none runs, and adds the
+  // sample. OnCreationSiteError records a failed walk (the reason is shown
+  // in the evidence); OnCreationSitesEnded closes the session at ts_ns.
+  void OnCreationSites(const ProcessKey& p, int64_t started_ns, int64_t planned_ns,
+                       SiteSample sample);
+  void OnCreationSiteError(const ProcessKey& p, int64_t started_ns, int64_t planned_ns,
+                           int64_t ts_ns, const std::string& error);
+  void OnCreationSitesEnded(const ProcessKey& p, int64_t ts_ns);
+  // Processes for which a detector that wants creation sites currently
+  // suspects something (its latest verdict was kHold or kFire).
+  std::vector<ProcessKey> WantCreationSites() const;
+
   // The process exited (or its stream ended) at ts_ns: active findings are
   // cleared with `reason`.
   void OnProcessGone(const ProcessKey& p, int64_t ts_ns, const std::string& reason);
@@ -86,6 +99,7 @@ class DetectorEngine {
     int fire_streak = 0;
     int quiet_streak = 0;
     int64_t streak_start_ns = 0;
+    Verdict::Level last_level = Verdict::Level::kUnknown;
     bool active = false;
     Finding finding;
   };
@@ -98,6 +112,7 @@ class DetectorEngine {
   Proc* Ensure(const ProcessKey& p);
   void Apply(const ProcessKey& key, Proc& proc, size_t d, const Verdict& v, const WindowStats& w);
   void Clear(DetectorState& s, int64_t ts_ns, const std::string& reason);
+  CreationSiteTracking& Tracking(Proc& proc, int64_t started_ns, int64_t planned_ns);
 
   const std::vector<std::unique_ptr<Detector>> detectors_;
   std::vector<bool> enabled_;

@@ -17,6 +17,8 @@ std::vector<std::unique_ptr<Detector>> MakeDetectors(const DetectorConfig& c) {
   d.push_back(internal::MakeMemlimitThrash(c));
   d.push_back(internal::MakeGoroutineLeak(c));
   d.push_back(internal::MakeHeapSurge(c));
+  d.push_back(internal::MakeFragmentation(c));
+  d.push_back(internal::MakeFinalizerBacklog(c));
   return d;
 }
 
@@ -49,6 +51,24 @@ Status ValidateDetectorConfig(const DetectorConfig& c) {
   if (!(c.leak_min_added > 0) || !(c.leak_min_growth >= 0) || !(c.surge_min_added_bytes > 0) ||
       !(c.surge_min_growth >= 0)) {
     return bad("leak / surge growth thresholds must be positive");
+  }
+  if (c.sites_duration_ns < 5'000'000'000 || c.sites_duration_ns > 3'600'000'000'000 ||
+      c.sites_interval_ns < 1'000'000'000 || c.sites_interval_ns > c.sites_duration_ns ||
+      c.sites_cooldown_ns < 0) {
+    return bad("creation-site tracking: duration in [5 s, 1 h], interval in [1 s, duration]");
+  }
+  if (c.sites_max_goroutines < 1 || c.sites_max_goroutines > 10'000'000 || c.sites_top < 1 ||
+      c.sites_top > 50) {
+    return bad("creation-site tracking: max goroutines in [1, 1e7], top in [1, 50]");
+  }
+  if (!(c.frag_ratio > 1) || !(c.frag_min_excess_bytes >= 0) || c.frag_window_ns < 10'000'000'000 ||
+      c.frag_window_ns > 600'000'000'000) {
+    return bad("fragmentation: ratio > 1, excess >= 0, window in [10 s, 10 min]");
+  }
+  if (!(c.fin_min_backlog > 0) || !(c.fin_min_added > 0) ||
+      !(c.fin_min_r2 > 0 && c.fin_min_r2 <= 1) || c.fin_min_span_ns < 10'000'000'000 ||
+      c.fin_window_ns < c.fin_min_span_ns || c.fin_window_ns > 900'000'000'000) {
+    return bad("finalizer backlog: thresholds > 0, span >= 10 s and <= the window (<= 15 min)");
   }
   return Status::Ok();
 }

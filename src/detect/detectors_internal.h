@@ -18,6 +18,8 @@ std::unique_ptr<Detector> MakeObserverStops(const DetectorConfig& c);
 std::unique_ptr<Detector> MakeMemlimitThrash(const DetectorConfig& c);
 std::unique_ptr<Detector> MakeGoroutineLeak(const DetectorConfig& c);
 std::unique_ptr<Detector> MakeHeapSurge(const DetectorConfig& c);
+std::unique_ptr<Detector> MakeFragmentation(const DetectorConfig& c);
+std::unique_ptr<Detector> MakeFinalizerBacklog(const DetectorConfig& c);
 
 // printf into a std::string.
 std::string Fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));

@@ -130,10 +130,42 @@ json TrendEvidence(const Trend& t, const char* unit) {
       {"window", json{{"view", "samples"}, {"start_ns", t.first_ns}, {"end_ns", t.last_ns}}}};
 }
 
+// evidence["creation_sites"] and a sentence naming the growing sites, from
+// the process's creation-site tracking (see creation_sites.h).
+void AddCreationSites(const ProcessHistory& h, const DetectorConfig& c, Verdict& v) {
+  if (!h.sites) {
+    v.evidence["creation_sites"] = nullptr;
+    v.evidence["creation_sites_note"] =
+        "creation-site tracking starts when this detector suspects a leak; the sites follow "
+        "within a few seconds";
+    return;
+  }
+  const size_t top = static_cast<size_t>(c.sites_top);
+  v.evidence["creation_sites"] = CreationSitesEvidence(*h.sites, top);
+  if (h.sites->samples.empty()) {
+    if (!h.sites->last_error.empty()) {
+      v.summary += " Goroutine creation sites unavailable: " + h.sites->last_error + ".";
+    }
+    return;
+  }
+  std::vector<SiteGrowth> growing = GrowingCreationSites(*h.sites, 3, 1);
+  if (!growing.empty()) {
+    v.summary +=
+        " Top functions starting goroutines that never end: " + GrowingSitesText(growing) + ".";
+  } else if (h.sites->samples.size() == 1) {
+    std::vector<SiteGrowth> most = RankCreationSites(*h.sites, 1);
+    if (!most.empty()) {
+      v.summary += Fmt(" Most live goroutines were started at %s (%lld); growth follows.",
+                       most[0].site.Key().c_str(), static_cast<long long>(most[0].last_live));
+    }
+  }
+}
+
 class GoroutineLeak final : public Detector {
  public:
   explicit GoroutineLeak(const DetectorConfig& c) : c_(c) {}
   std::string_view name() const override { return "goroutine_leak"; }
+  bool wants_creation_sites() const override { return true; }
   DataNeed needs() const override { return DataNeed::kGauges; }
   std::string_view view() const override { return "1m"; }
   int raise_after() const override { return 2; }
@@ -170,15 +202,14 @@ class GoroutineLeak final : public Detector {
             t->start, t->end, t->span_s, t->fit.slope, t->fit.r2);
     v.evidence = TrendEvidence(*t, "goroutines");
     v.evidence["goroutines_now"] = h.gauges.goroutines ? json(*h.gauges.goroutines) : json(nullptr);
-    v.evidence["creation_sites"] = nullptr;
-    v.evidence["creation_sites_note"] =
-        "the functions that start the leaking goroutines are not tracked yet (on-demand "
-        "creation-site probes are a later step); take a goroutine profile to see them";
+    AddCreationSites(h, c_, v);
     v.fix =
         "Goroutines that never return usually wait forever on a channel, a lock, a context "
         "that is never cancelled or a network call without a deadline. Take "
         "/debug/pprof/goroutine?debug=1 twice a minute apart and look at the stacks whose "
-        "count grows; give every blocking operation a context with a deadline and make sure "
+        "count grows (start with the creation sites in the evidence: the `go` statements "
+        "whose goroutines pile up); give every blocking operation a context with a deadline and "
+        "make sure "
         "every goroutine has a way to exit.";
     return v;
   }
@@ -191,6 +222,7 @@ class HeapSurge final : public Detector {
  public:
   explicit HeapSurge(const DetectorConfig& c) : c_(c) {}
   std::string_view name() const override { return "heap_surge"; }
+  bool wants_creation_sites() const override { return true; }
   DataNeed needs() const override { return DataNeed::kAnySource; }
   std::string_view view() const override { return "1m"; }
   int raise_after() const override { return 2; }
@@ -226,6 +258,7 @@ class HeapSurge final : public Detector {
                     MBps(t->fit.slope).c_str(), t->fit.r2);
     v.evidence = TrendEvidence(*t, "bytes");
     v.evidence["heap_live_bytes_now"] = w.heap_live_bytes;
+    AddCreationSites(h, c_, v);
     v.fix =
         "Memory that stays reachable keeps growing: an unbounded cache or map, a slice that "
         "is only appended to, goroutines that hold their buffers, or timers/tickers never "

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analysis/window_stats.h"
+#include "detect/creation_sites.h"
 #include "model/gc_cycle.h"
 
 namespace gcpilot::detect {
@@ -38,7 +39,10 @@ struct CycleBrief {
 struct GaugeSample {
   int64_t t_ns = 0;
   std::optional<int64_t> goroutines;
-  uint64_t heap_live_bytes = 0;  // Marked live by the last cycle (0: none yet).
+  uint64_t heap_live_bytes = 0;              // Marked live by the last cycle (0: none yet).
+  uint64_t heap_goal_bytes = 0;              // The last cycle's heap goal (0: none yet).
+  std::optional<uint64_t> heap_inuse_bytes;  // Pages of heap spans in use.
+  std::optional<int64_t> finalizer_backlog;  // Queued and not finished.
 };
 
 // The runtime gauges a detector may use (absent when unknown).
@@ -46,7 +50,10 @@ struct GaugeValues {
   std::optional<int32_t> gogc;
   std::optional<int64_t> memory_limit_bytes;  // INT64_MAX: none.
   std::optional<int64_t> goroutines;
-  std::optional<uint64_t> heap_in_use_bytes;  // Pacer's heapLive (not marked live).
+  std::optional<uint64_t> heap_in_use_bytes;       // Pacer's heapLive (not marked live).
+  std::optional<uint64_t> heap_inuse_pages_bytes;  // mheap_.pagesInUse x 8 KiB.
+  std::optional<int64_t> finalizer_backlog;        // Sum of finblock.cnt.
+  bool finalizer_backlog_truncated = false;
 };
 
 struct ProcessHistory {
@@ -59,6 +66,9 @@ struct ProcessHistory {
   GaugeValues gauges;
   // StopCallerCapture's summary (stop_callers.h); null when none ran.
   nlohmann::json stop_callers;
+  // Goroutine creation sites of the latest tracking session (none yet:
+  // nullopt); kept after the session ends, so findings keep citing them.
+  std::optional<CreationSiteTracking> sites;
 
   void AddCycle(const CycleBrief& c);
   void AddSample(const GaugeSample& s);

@@ -24,6 +24,9 @@ GaugeValues FromRuntime(const serve::ProcessState& p) {
   g.memory_limit_bytes = p.gauges.memory_limit;
   g.goroutines = p.gauges.goroutines;
   g.heap_in_use_bytes = p.gauges.heap_live_bytes;
+  g.heap_inuse_pages_bytes = p.gauges.heap_inuse_bytes;
+  g.finalizer_backlog = p.gauges.finalizer_backlog;
+  g.finalizer_backlog_truncated = p.gauges.finalizer_backlog_truncated;
   return g;
 }
 

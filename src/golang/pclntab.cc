@@ -1,6 +1,7 @@
 // Pclntab: pcHeader and functab validation, function lookups.
 #include "golang/pclntab.h"
 
+#include <climits>
 #include <string>
 
 namespace gcpilot::golang {
@@ -187,6 +188,73 @@ std::optional<PclntabFunction> Pclntab::FindByAddress(uint64_t address) const {
   PclntabFunction f = function(lo - 1);
   if (address >= f.end) return std::nullopt;
   return f;
+}
+
+std::optional<int32_t> Pclntab::PcValue(uint32_t table_off, uint64_t entry, uint64_t pc) const {
+  if (table_off == 0 || header_.pctab_offset >= data_.size()) return std::nullopt;
+  const ByteSpan pctab = data_.subspan(static_cast<size_t>(header_.pctab_offset));
+  uint64_t at = table_off;
+  int64_t value = -1;
+  uint64_t cur = entry;
+  // A function has far fewer than this many value changes; the bound stops
+  // a corrupt table that never ends.
+  for (int step = 0; step < (1 << 20); ++step) {
+    auto uv = ReadUvarint(pctab, at);
+    if (!uv) return std::nullopt;
+    at += uv->second;
+    if (uv->first == 0 && step > 0) return std::nullopt;  // End of table.
+    const int64_t delta = (uv->first & 1) != 0 ? -static_cast<int64_t>(uv->first >> 1) - 1
+                                               : static_cast<int64_t>(uv->first >> 1);
+    value += delta;
+    auto pcd = ReadUvarint(pctab, at);
+    if (!pcd) return std::nullopt;
+    at += pcd->second;
+    if (pcd->first > (uint64_t{1} << 32)) return std::nullopt;
+    cur += pcd->first * header_.min_lc;
+    if (pc < cur) {
+      if (value < INT32_MIN || value > INT32_MAX) return std::nullopt;
+      return static_cast<int32_t>(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<SourceLine> Pclntab::LineOf(uint64_t pc) const {
+  if (pc < text_start_) return std::nullopt;
+  const uint64_t offset = pc - text_start_;
+  size_t lo = 0;
+  size_t hi = size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (EntryOffset(mid) <= offset) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return std::nullopt;
+  const size_t i = lo - 1;
+  const uint64_t entry = text_start_ + EntryOffset(i);
+  if (pc >= text_start_ + EntryOffset(i + 1)) return std::nullopt;
+  // _func (1.18+): entryOff u32, nameOff i32, args i32, deferreturn u32,
+  // pcsp u32, pcfile u32, pcln u32, npcdata u32, cuOffset u32: Parse()
+  // checked the bytes up to funcID (offset 36 or 40), past cuOffset.
+  const ByteSpan func = Func(i);
+  auto pcfile = ReadU32(func, 20);
+  auto pcln = ReadU32(func, 24);
+  auto cu = ReadU32(func, 32);
+  if (!pcfile || !pcln || !cu) return std::nullopt;
+  std::optional<int32_t> file_no = PcValue(*pcfile, entry, pc);
+  std::optional<int32_t> line = PcValue(*pcln, entry, pc);
+  if (!file_no || !line || *file_no < 0) return std::nullopt;
+  // cutab: u32 words at cuOffset; word cuOffset + fileno is the file's
+  // offset in filetab (NUL-terminated), ^0 for none.
+  auto file_off = ReadU32(data_, header_.cu_offset + 4 * (uint64_t{*cu} + uint64_t(*file_no)));
+  if (!file_off || *file_off == UINT32_MAX) return std::nullopt;
+  if (header_.filetab_offset >= data_.size()) return std::nullopt;
+  auto file = ReadCString(data_.subspan(static_cast<size_t>(header_.filetab_offset)), *file_off);
+  if (!file) return std::nullopt;
+  return SourceLine{*file, *line};
 }
 
 std::vector<PclntabFunction> Pclntab::FindByPrefix(std::string_view prefix) const {

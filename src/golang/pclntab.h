@@ -67,6 +67,13 @@ struct PclntabFunction {
   bool is_asm() const { return (flag & 0x4) != 0; }  // FuncFlagAsm.
 };
 
+// Where a PC is in the source: file path as the compiler recorded it and
+// line number (from the function's pcfile / pcln tables).
+struct SourceLine {
+  std::string_view file;
+  int32_t line = 0;
+};
+
 class Pclntab {
  public:
   // Parses `data` (the .gopclntab bytes). The header's textStart is the
@@ -97,12 +104,23 @@ class Pclntab {
   // Every function whose name starts with `prefix`, in address order
   // (both entries of a duplicated name; see above).
   std::vector<PclntabFunction> FindByPrefix(std::string_view prefix) const;
+  // The source file and line of the instruction at `pc`, decoded from the
+  // function's pcfile and pcln tables (the runtime's pcvalue encoding:
+  // zig-zag value deltas and PC deltas in units of minLC), the file name
+  // through cutab and filetab. nullopt when `pc` is in no function or the
+  // tables are out of bounds or malformed (checked here, not by Parse()).
+  // For a return address (e.g. a goroutine's gopc) pass pc - 1, as the
+  // runtime's traceback does.
+  std::optional<SourceLine> LineOf(uint64_t pc) const;
 
  private:
   Pclntab() = default;
   uint32_t EntryOffset(size_t i) const;  // i <= size(); the functab entry.
   std::string_view Name(size_t i) const;
   ByteSpan Func(size_t i) const;  // The validated _func bytes of function i.
+  // The pcvalue table at `table_off` of the function starting at `entry`,
+  // evaluated at `pc`; nullopt when malformed or `pc` is past its end.
+  std::optional<int32_t> PcValue(uint32_t table_off, uint64_t entry, uint64_t pc) const;
 
   ByteSpan data_;
   PclntabHeader header_;

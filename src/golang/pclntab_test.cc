@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -65,6 +66,49 @@ TEST(PclntabTest, RealBinariesHeader) {
     const auto marks = t.FindByPrefix("runtime.gcMarkTermination");
     EXPECT_GE(marks.size(), 2u);
     for (const auto& f : marks) EXPECT_EQ(f.name.rfind("runtime.gcMarkTermination", 0), 0u);
+  }
+}
+
+// LineOf: the entry of a function maps to the line of its `func` in the
+// source file the pclntab names (read back here), in plain and stripped
+// builds alike; a PC in no function has no line.
+TEST(PclntabTest, LineOfFunctionEntryIsItsFuncLine) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "leak");
+  for (const auto& prog : progs) {
+    SCOPED_TRACE(prog.label());
+    auto elf = ElfFile::Open(prog.path);
+    ASSERT_TRUE(elf.ok());
+    auto loaded = LoadPclntab(*elf, nullptr);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    const Pclntab& t = loaded->table;
+    auto fn = t.Find("main.(*leaker).leakLoop");
+    ASSERT_TRUE(fn.has_value());
+    auto at = t.LineOf(fn->entry);
+    ASSERT_TRUE(at.has_value());
+    EXPECT_TRUE(std::string(at->file).ends_with("testprogs/leak/main.go")) << at->file;
+    std::ifstream src{std::string(at->file)};
+    ASSERT_TRUE(src.good()) << at->file;
+    std::string line;
+    int n = 0, want = 0;
+    while (std::getline(src, line)) {
+      ++n;
+      if (line.starts_with("func (l *leaker) leakLoop(")) want = n;
+    }
+    EXPECT_EQ(at->line, want);
+    // Every PC inside the function that is its own code (not inlined from
+    // another file) has a line within the file.
+    for (uint64_t pc = fn->entry; pc < fn->end; pc += 7) {
+      auto l = t.LineOf(pc);
+      if (!l || l->file != at->file) continue;  // Padding; inlined code.
+      EXPECT_GT(l->line, 0);
+      EXPECT_LE(l->line, n + 1);
+    }
+    auto gc = t.Find("runtime.gcStart");
+    ASSERT_TRUE(gc.has_value());
+    auto g = t.LineOf(gc->entry + 1);
+    ASSERT_TRUE(g.has_value());
+    EXPECT_TRUE(std::string(g->file).ends_with("runtime/mgc.go")) << g->file;
+    EXPECT_FALSE(t.LineOf(t.text_start() - 1).has_value());
   }
 }
 

@@ -59,6 +59,10 @@ enum class RuntimeField : uint8_t {
   kAllpLen,                   // runtime.allp: the slice's len
   kSchedGFreeN,               // runtime.sched.gFree.n int32
   kSchedNgsys,                // runtime.sched.ngsys uint32 (1.19) / atomic.Int32: the value
+  kAllgsArray,                // runtime.allgs: the slice's array pointer ([]*g)
+  kAllgsLen,                  // runtime.allgs: the slice's len
+  kMheapPagesInUse,           // runtime.mheap_.pagesInUse (atomic.Uint64 1.19 / Uintptr 1.21+)
+  kAllfin,                    // runtime.allfin *finblock: every finalizer block ever made
   kCount
 };
 inline constexpr size_t kRuntimeFieldCount = static_cast<size_t>(RuntimeField::kCount);
@@ -69,7 +73,13 @@ std::string_view RuntimeFieldName(RuntimeField f);
 // Members of runtime types reached through pointers (not globals): their
 // offsets from the start of the pointed-to struct.
 enum class RuntimeMember : uint8_t {
-  kPGFreeN,  // runtime.p.gFree.n int32 (dead Gs cached on the P)
+  kPGFreeN,          // runtime.p.gFree.n int32 (dead Gs cached on the P)
+  kGAtomicstatus,    // runtime.g.atomicstatus uint32 (atomic.Uint32 on 1.20+: the value)
+  kGGoid,            // runtime.g.goid int64 (1.19) / uint64
+  kGGopc,            // runtime.g.gopc uintptr: PC of the go statement that created it
+  kGStartpc,         // runtime.g.startpc uintptr: PC of the goroutine's function
+  kFinblockAlllink,  // runtime.finblock.alllink *finblock
+  kFinblockCnt,      // runtime.finblock.cnt uint32: finalizers queued, not yet finished
   kCount
 };
 inline constexpr size_t kRuntimeMemberCount = static_cast<size_t>(RuntimeMember::kCount);

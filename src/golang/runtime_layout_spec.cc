@@ -16,6 +16,9 @@ constexpr std::array<RuntimeGlobalSpec, kRuntimeGlobalCount> kGlobals = {{
     // A slice is a struct in Go's DWARF: array, len, cap.
     {"runtime.allp", "[]*runtime.p"},
     {"runtime.sched", "runtime.schedt"},
+    {"runtime.allgs", "[]*runtime.g"},
+    {"runtime.mheap_", "runtime.mheap"},
+    {"runtime.allfin", ""},
 }};
 
 constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
@@ -53,14 +56,27 @@ constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
     {G::kSched, {"gFree.n", ""}, 4, 4},
     // 1.21+: atomic.Int32; 1.19: a plain uint32.
     {G::kSched, {"ngsys.value", "ngsys"}, 4, 4},
+    {G::kAllgs, {"array", ""}, 8, 8},
+    {G::kAllgs, {"len", ""}, 8, 8},
+    // 1.19: atomic.Uint64; 1.21+: atomic.Uintptr (both 8 bytes here).
+    {G::kMheap, {"pagesInUse.value", "pagesInUse"}, 8, 8},
+    {G::kAllfin, {"", ""}, 8, 8},
 }};
 
 constexpr std::array<RuntimeMemberSpec, kRuntimeMemberCount> kMembers = {{
     {"runtime.p", {"gFree.n", ""}, 4},
+    // 1.20+: atomic.Uint32; 1.19: a plain uint32.
+    {"runtime.g", {"atomicstatus.value", "atomicstatus"}, 4},
+    {"runtime.g", {"goid", ""}, 8},
+    {"runtime.g", {"gopc", ""}, 8},
+    {"runtime.g", {"startpc", ""}, 8},
+    {"runtime.finblock", {"alllink", ""}, 8},
+    {"runtime.finblock", {"cnt", ""}, 4},
 }};
 
 constexpr std::array<std::string_view, kRuntimeMemberCount> kMemberNames = {
-    "p.gFree.n",
+    "p.gFree.n", "g.atomicstatus",   "g.goid",       "g.gopc",
+    "g.startpc", "finblock.alllink", "finblock.cnt",
 };
 
 constexpr std::array<std::string_view, kRuntimeFieldCount> kFieldNames = {
@@ -95,6 +111,10 @@ constexpr std::array<std::string_view, kRuntimeFieldCount> kFieldNames = {
     "allp.len",
     "sched.gFree.n",
     "sched.ngsys",
+    "allgs.array",
+    "allgs.len",
+    "mheap_.pagesInUse",
+    "allfin",
 };
 
 }  // namespace

@@ -24,6 +24,9 @@ enum class RuntimeGlobal : uint8_t {
   kAllglen,
   kAllp,
   kSched,
+  kAllgs,
+  kMheap,
+  kAllfin,
   kCount
 };
 inline constexpr size_t kRuntimeGlobalCount = static_cast<size_t>(RuntimeGlobal::kCount);
@@ -55,7 +58,7 @@ const RuntimeGlobalSpec& GlobalSpec(RuntimeGlobal g);
 const RuntimeMemberSpec& MemberSpec(RuntimeMember m);
 const RuntimeFieldSpec& FieldSpec(RuntimeField f);
 // "memstats", "work", "gcController", "runtimeInitTime", "gomaxprocs",
-// "allglen", "allp", "sched".
+// "allglen", "allp", "sched", "allgs", "mheap_", "allfin".
 std::string_view RuntimeGlobalName(RuntimeGlobal g);
 
 }  // namespace gcpilot::golang

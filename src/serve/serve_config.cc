@@ -137,6 +137,67 @@ Status ReadFindings(std::string_view origin, const toml::table& t, FindingsConfi
   return Status::Ok();
 }
 
+Status ReadDetectors(std::string_view origin, const toml::table& t, DetectorsConfig* d) {
+  for (const auto& [k, node] : t) {
+    std::string key(k.str());
+    std::string name = "detectors." + key;
+    Status s;
+    auto duration = [&](std::optional<int64_t>* out) {
+      int64_t v = 0;
+      Status r = ReadDuration(origin, node, name, &v);
+      if (r.ok()) *out = v;
+      return r;
+    };
+    auto integer = [&](std::optional<int64_t>* out) {
+      int64_t v = 0;
+      Status r = ReadInt(origin, node, name, &v);
+      if (r.ok()) *out = v;
+      return r;
+    };
+    if (key == "trend_window") {
+      s = duration(&d->trend_window_ns);
+    } else if (key == "trend_min_span") {
+      s = duration(&d->trend_min_span_ns);
+    } else if (key == "creation_sites_duration") {
+      s = duration(&d->creation_sites_duration_ns);
+    } else if (key == "creation_sites_interval") {
+      s = duration(&d->creation_sites_interval_ns);
+    } else if (key == "creation_sites_cooldown") {
+      s = duration(&d->creation_sites_cooldown_ns);
+    } else if (key == "creation_sites_max_goroutines") {
+      s = integer(&d->creation_sites_max_goroutines);
+    } else if (key == "fragmentation_ratio") {
+      std::optional<double> v = node.value<double>();
+      if (!v || !(node.is_floating_point() || node.is_integer())) {
+        s = TypeError(origin, node, name, "a number");
+      } else {
+        d->fragmentation_ratio = *v;
+      }
+    } else if (key == "fragmentation_min_excess_mib") {
+      s = integer(&d->fragmentation_min_excess_mib);
+    } else if (key == "fragmentation_window") {
+      s = duration(&d->fragmentation_window_ns);
+    } else if (key == "finalizer_min_backlog") {
+      s = integer(&d->finalizer_min_backlog);
+    } else if (key == "finalizer_min_added") {
+      s = integer(&d->finalizer_min_added);
+    } else if (key == "finalizer_window") {
+      s = duration(&d->finalizer_window_ns);
+    } else if (key == "finalizer_min_span") {
+      s = duration(&d->finalizer_min_span_ns);
+    } else {
+      s = Status::InvalidArgument(
+          Where(origin, node) + ": unknown key '" + name +
+          "' (known: trend_window, trend_min_span, creation_sites_duration, "
+          "creation_sites_interval, creation_sites_cooldown, creation_sites_max_goroutines, "
+          "fragmentation_ratio, fragmentation_min_excess_mib, fragmentation_window, "
+          "finalizer_min_backlog, finalizer_min_added, finalizer_window, finalizer_min_span)");
+    }
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Status ReadTuner(std::string_view origin, const toml::table& t, TunerConfig* c) {
   for (const auto& [k, node] : t) {
     std::string key(k.str());
@@ -273,6 +334,10 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml_text, std::string_v
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([findings])")
                        : ReadFindings(origin, *t, &c.findings);
+    } else if (key == "detectors") {
+      const toml::table* t = node.as_table();
+      s = t == nullptr ? TypeError(origin, node, key, "a table ([detectors])")
+                       : ReadDetectors(origin, *t, &c.detectors);
     } else if (key == "tuner") {
       const toml::table* t = node.as_table();
       s = t == nullptr ? TypeError(origin, node, key, "a table ([tuner])")

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,26 @@ struct TunerConfig {
   std::string policy = "pause-deviation";
   // Hand recommendations to the actuators (else they are only shown).
   bool apply = false;
+};
+
+// [detectors]: thresholds of the detectors that read process memory and of
+// the goroutine creation-site tracking (docs/serve.md "Detectors"); unset
+// keys keep detect::DetectorConfig's defaults. cmd_serve copies them into
+// a DetectorConfig and validates them there.
+struct DetectorsConfig {
+  std::optional<int64_t> trend_window_ns;
+  std::optional<int64_t> trend_min_span_ns;
+  std::optional<int64_t> creation_sites_duration_ns;
+  std::optional<int64_t> creation_sites_interval_ns;
+  std::optional<int64_t> creation_sites_cooldown_ns;
+  std::optional<int64_t> creation_sites_max_goroutines;
+  std::optional<double> fragmentation_ratio;
+  std::optional<int64_t> fragmentation_min_excess_mib;
+  std::optional<int64_t> fragmentation_window_ns;
+  std::optional<int64_t> finalizer_min_backlog;
+  std::optional<int64_t> finalizer_min_added;
+  std::optional<int64_t> finalizer_window_ns;
+  std::optional<int64_t> finalizer_min_span_ns;
 };
 
 // A log file receiving a Go program's gctrace output ([[gctrace]] tables).
@@ -79,6 +100,7 @@ struct ServeConfig {
   TunerConfig tuner;
   BreakerConfig breaker;
   FindingsConfig findings;
+  DetectorsConfig detectors;
   // Services the agent follows through their gctrace log instead of probes.
   std::vector<GctraceLogConfig> gctrace;
 };

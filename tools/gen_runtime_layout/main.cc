@@ -203,6 +203,10 @@ void Run(const std::vector<std::string>& paths) {
         "kAllpLen",
         "kSchedGFreeN",
         "kSchedNgsys",
+        "kAllgsArray",
+        "kAllgsLen",
+        "kMheapPagesInUse",
+        "kAllfin",
     };
     static_assert(std::size(kEnumerators) == kRuntimeFieldCount);
     std::printf("GCPILOT_LAYOUT_OFFSET(\"%s\", %s, %lld)\n", v.c_str(), kEnumerators[i],
@@ -213,7 +217,9 @@ void Run(const std::vector<std::string>& paths) {
   for (size_t b = 1; b < binaries.size(); ++b) {
     if (MemberOffsets(binaries[b]) != members) Fail(binaries[b].path() + ": DWARF offsets differ");
   }
-  static constexpr const char* kMemberEnumerators[] = {"kPGFreeN"};
+  static constexpr const char* kMemberEnumerators[] = {
+      "kPGFreeN",  "kGAtomicstatus",   "kGGoid",      "kGGopc",
+      "kGStartpc", "kFinblockAlllink", "kFinblockCnt"};
   static_assert(std::size(kMemberEnumerators) == kRuntimeMemberCount);
   for (size_t m = 0; m < kRuntimeMemberCount; ++m) {
     if (members[m] < 0) {
@@ -226,8 +232,8 @@ void Run(const std::vector<std::string>& paths) {
   }
 
   static constexpr const char* kGlobalEnumerators[] = {
-      "kMemstats",   "kWork",    "kGcController", "kRuntimeInitTime",
-      "kGomaxprocs", "kAllglen", "kAllp",         "kSched"};
+      "kMemstats", "kWork",  "kGcController", "kRuntimeInitTime", "kGomaxprocs", "kAllglen",
+      "kAllp",     "kSched", "kAllgs",        "kMheap",           "kAllfin"};
   static_assert(std::size(kGlobalEnumerators) == kRuntimeGlobalCount);
   for (size_t g = 0; g < kRuntimeGlobalCount; ++g) {
     const RuntimeGlobalSpec& spec = GlobalSpec(static_cast<RuntimeGlobal>(g));

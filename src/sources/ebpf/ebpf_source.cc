@@ -555,6 +555,15 @@ std::optional<proc::RuntimeGauges> EbpfSource::Gauges(pid_t pid) const {
   return proc::ReadRuntimeGauges(pid, *it->second.binary, /*want_heap_live=*/true);
 }
 
+StatusOr<proc::GoroutineWalk> EbpfSource::WalkGoroutines(
+    pid_t pid, const proc::GoroutineWalkLimits& limits) const {
+  auto it = traced_.find(pid);
+  if (it == traced_.end() || it->second.awaiting_exec) {
+    return Status::NotFound("pid " + std::to_string(pid) + " is not traced");
+  }
+  return proc::WalkGoroutines(pid, *it->second.binary, limits);
+}
+
 EbpfSourceStats EbpfSource::stats() const {
   EbpfSourceStats s = stats_;
   s.drops = probe_->total_drops();

@@ -30,6 +30,7 @@
 #include "model/stop_stack.h"
 #include "sources/ebpf/go_runtime_probe.h"
 #include "sources/ebpf/probe_plan.h"
+#include "sources/proc/goroutine_walk.h"
 #include "sources/proc/procfs.h"
 #include "sources/proc/runtime_gauges.h"
 
@@ -99,6 +100,10 @@ class EbpfSource {
   // process's memory (process_vm_readv: no probe, no stop); nullopt when
   // `pid` is not traced.
   std::optional<proc::RuntimeGauges> Gauges(pid_t pid) const;
+  // The live goroutines of a traced process by creation site, read from
+  // its memory (proc::WalkGoroutines); NotFound when pid is not traced.
+  StatusOr<proc::GoroutineWalk> WalkGoroutines(pid_t pid,
+                                               const proc::GoroutineWalkLimits& limits) const;
   size_t traced() const { return traced_.size(); }
   // Records lost for `pid` (ring buffer full).
   uint64_t drops(pid_t pid) const { return probe_->drops(pid); }

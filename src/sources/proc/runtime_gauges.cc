@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -84,6 +85,42 @@ StatusOr<int64_t> ReadGoroutineCount(pid_t pid, const golang::RuntimeLayout& lay
   return std::max<int64_t>(n, 0);
 }
 
+// The sum of finblock.cnt over the allfin chain (see RuntimeGauges).
+StatusOr<int64_t> ReadFinalizerBacklog(pid_t pid, const golang::RuntimeLayout& layout,
+                                       uint64_t bias, const std::string& go_version,
+                                       bool& truncated) {
+  const auto& allfin = layout.Get(golang::RuntimeField::kAllfin);
+  const auto& link = layout.Member(golang::RuntimeMember::kFinblockAlllink);
+  const auto& cnt = layout.Member(golang::RuntimeMember::kFinblockCnt);
+  if (!allfin || !link || !cnt || link->size != 8 || cnt->size != 4) {
+    return Status::NotFound("runtime.allfin / finblock not located in " + go_version);
+  }
+  uint64_t block = 0;
+  Status s = ReadValue(pid, allfin->address + bias, block);
+  if (!s.ok()) return s;
+  const uint32_t lo = std::min(link->offset, cnt->offset);
+  const uint32_t hi = std::max(link->offset + 8, cnt->offset + 4);
+  uint8_t buf[64];
+  if (hi - lo > sizeof(buf)) return Status::DataLoss("finblock members too far apart");
+  int64_t total = 0;
+  size_t blocks = 0;
+  for (; block != 0; ++blocks) {
+    if (blocks == kMaxFinBlocks) {
+      truncated = true;
+      break;
+    }
+    s = ReadProcessMemory(pid, block + lo, buf, hi - lo);
+    if (!s.ok()) return s;
+    uint32_t c = 0;
+    std::memcpy(&c, buf + (cnt->offset - lo), 4);
+    std::memcpy(&block, buf + (link->offset - lo), 8);
+    // A block holds ~100 finalizers (4 KiB / 40 bytes): more is garbage.
+    if (c > 4096) return Status::DataLoss("finblock.cnt " + std::to_string(c) + " is implausible");
+    total += c;
+  }
+  return total;
+}
+
 }  // namespace
 
 Status ReadProcessMemory(pid_t pid, uint64_t address, void* out, size_t size) {
@@ -128,7 +165,20 @@ RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary, bool 
   read(golang::RuntimeField::kGomaxprocs, g.gomaxprocs);
   read(golang::RuntimeField::kGcControllerGcPercent, g.gogc);
   read(golang::RuntimeField::kGcControllerMemoryLimit, g.memory_limit);
-  if (want_heap_live) read(golang::RuntimeField::kGcControllerHeapLive, g.heap_live_bytes);
+  if (want_heap_live) {
+    read(golang::RuntimeField::kGcControllerHeapLive, g.heap_live_bytes);
+    std::optional<uint64_t> pages;
+    read(golang::RuntimeField::kMheapPagesInUse, pages);
+    // The runtime's page is 8 KiB on every platform (pageShift 13).
+    if (pages && *pages < (uint64_t{1} << 40)) g.heap_inuse_bytes = *pages * 8192;
+    StatusOr<int64_t> fin = ReadFinalizerBacklog(pid, *layout, *bias, binary.go_version(),
+                                                 g.finalizer_backlog_truncated);
+    if (fin.ok()) {
+      g.finalizer_backlog = *fin;
+    } else {
+      Note(g, "finalizer backlog: " + fin.status().message());
+    }
+  }
   StatusOr<int64_t> goroutines = ReadGoroutineCount(pid, *layout, *bias, binary.go_version());
   if (goroutines.ok()) {
     g.goroutines = *goroutines;

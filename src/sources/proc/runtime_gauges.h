@@ -32,11 +32,28 @@ struct RuntimeGauges {
   // own formula, read without a lock): exact when the count is steady,
   // approximate while goroutines start and exit between the reads.
   std::optional<int64_t> goroutines;
+  // Heap in use: runtime.mheap_.pagesInUse x 8 KiB, the pages of spans
+  // that hold heap objects (HeapInuse, less the partial last page); only
+  // read when asked.
+  std::optional<uint64_t> heap_inuse_bytes;
+  // Finalizers queued and not yet finished: the sum of cnt over every
+  // finalizer block (runtime.allfin through finblock.alllink). runfinq
+  // decrements a block's cnt as each finalizer returns, so this counts both
+  // the queue (runtime.finq) and the batch the finalizer goroutine is
+  // running; only read when asked, at most kMaxFinBlocks blocks (then
+  // finalizer_backlog_truncated and the count is a lower bound).
+  std::optional<int64_t> finalizer_backlog;
+  bool finalizer_backlog_truncated = false;
   std::string unavailable_reason;  // Why some gauge could not be read.
 };
 
+// Finalizer blocks walked at most per read (~100 finalizers each).
+inline constexpr size_t kMaxFinBlocks = 16384;
+
 // Reads the gauges of `pid`, whose executable is `binary`. Never fails as a
 // whole: each gauge that cannot be read is left empty and the reason noted.
+// want_heap_live also reads heap_live_bytes, heap_inuse_bytes and
+// finalizer_backlog (the agent's per-second read; `ps` skips them).
 RuntimeGauges ReadRuntimeGauges(pid_t pid, const golang::GoBinary& binary,
                                 bool want_heap_live = false);
 
