@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared setup and cleanup of the root benchmarks in bench/ (observer_bench.sh,
 # serve_bench.sh, detect_bench.sh). Source it after `cd` to the repository root,
 # with BENCH_NAME set (the prefix of every message):
@@ -36,13 +37,13 @@ bench_cleanup() {
     kill -TERM "$DRIVER_PID" 2>/dev/null || true
     wait "$DRIVER_PID" 2>/dev/null || true
   fi
-  [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null || true
+  if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
   # Anything the driver started and could not stop: it records every pid (a
   # negative one is a process group, e.g. chromium and its helpers).
   local pid
   if [[ -n $PIDFILE && -f $PIDFILE ]]; then
     while read -r pid; do
-      [[ -n $pid ]] && kill -KILL -- "$pid" 2>/dev/null || true
+      if [[ -n $pid ]]; then kill -KILL -- "$pid" 2>/dev/null || true; fi
     done <"$PIDFILE"
   fi
   if declare -F bench_cleanup_hook >/dev/null; then bench_cleanup_hook || true; fi
@@ -78,7 +79,7 @@ bench_gcpilot() {
     fi
   fi
   [[ -x $bin ]] || die "gcpilot binary not found: $bin"
-  GCPILOT_SRC=$bin
   cp "$bin" "$WORK/gcpilot"
-  GCPILOT=$WORK/gcpilot
+  # shellcheck disable=SC2034  # used by the sourcing script
+  GCPILOT_SRC=$bin GCPILOT=$WORK/gcpilot
 }
