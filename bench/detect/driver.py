@@ -29,6 +29,7 @@ stops processes and Prometheus.
 """
 
 import argparse
+import datetime
 import fcntl
 import json
 import os
@@ -217,23 +218,40 @@ def prom_has(prom, expr):
         return False
 
 
+def parse_time(ts):
+    """Unix s of Prometheus's 2026-11-27T09:10:11.123456789Z (None if unset)."""
+    if not ts or ts.startswith("0001"):
+        return None
+    ts = ts.replace("Z", "+00:00")
+    head, _, tz = ts.partition("+")
+    if "." in head:  # Python reads at most microseconds
+        a, b = head.split(".")
+        head = a + "." + b[:6]
+    return datetime.datetime.fromisoformat(head + "+" + (tz or "00:00")).timestamp()
+
+
 def last_scrape(prom):
     """Unix s of the last scrape of the agent target."""
     with urllib.request.urlopen(prom.url + "/api/v1/targets", timeout=5) as r:
         body = json.load(r)
     for t in body.get("data", {}).get("activeTargets", []):
-        ts = t.get("lastScrape", "")
-        if not ts or ts.startswith("0001"):
-            continue
-        # 2026-11-27T09:10:11.123456789Z (or +00:00): at most microseconds for Python.
-        ts = ts.replace("Z", "+00:00")
-        head, _, tz = ts.partition("+")
-        if "." in head:
-            a, b = head.split(".")
-            head = a + "." + b[:6]
-        import datetime
-        return datetime.datetime.fromisoformat(head + "+" + (tz or "00:00")).timestamp()
+        v = parse_time(t.get("lastScrape", ""))
+        if v is not None:
+            return v
     return None
+
+
+def eval_lag(prom, interval):
+    """How long after each scrape the rules are evaluated (Prometheus derives both
+    phases from hashes of the target and the rule group: 0..interval)."""
+    try:
+        with urllib.request.urlopen(prom.url + "/api/v1/rules", timeout=5) as r:
+            groups = json.load(r).get("data", {}).get("groups", [])
+        ev = parse_time(groups[0].get("lastEvaluation", "")) if groups else None
+        sc = last_scrape(prom)
+        return None if ev is None or sc is None else round((ev - sc) % interval, 2)
+    except Exception:
+        return None
 
 
 class Agent:
@@ -324,10 +342,10 @@ def one_run(args, spec, rep, nreps, proms, poller, steady_pid, port):
         # The agent starts once the workload waits at its gate: its setup (assist
         # builds a 256 MiB pointer-rich heap, limitthrash its retained heap) is not
         # the pattern and must not raise the finding early.
-        res["setup_s"] = wait_idle(pid)
-        agent = Agent(args.gcpilot, port, [pid, steady_pid], os.path.join(rundir, "agent.log"))
-        ready = None
+        ready = agent = None
         try:
+            res["setup_s"] = wait_idle(pid)
+            agent = Agent(args.gcpilot, port, [pid, steady_pid], os.path.join(rundir, "agent.log"))
             if not wait_until(lambda: agent.knows(pid), 30):
                 raise RuntimeError(f"the agent never listed pid {pid}")
             sse = SseClient(port, [pid, steady_pid])
@@ -409,13 +427,15 @@ def one_run(args, spec, rep, nreps, proms, poller, steady_pid, port):
             res["other_alerts"] = sorted({f"{k[1]}@{k[0]}" for k in poller.for_pid(pid)
                                           if k[1] not in expected_alerts})
             res["steady_findings"] = sorted({k[1] for k in sse.all_findings() if k[0] == steady_pid})
+            res["steady_breaker_opened"] = steady_pid in sse.opened
             if breaker:
                 res["ready_polls"] = ready.polls
         finally:
             if ready:
                 ready.stop_ev.set()
             stop(wl, timeout=10)
-            agent.close()
+            if agent:
+                agent.close()
     res["loadavg_end"] = loadavg()
     log(f"{name} #{rep + 1}: {json.dumps(res.get('times'))}")
     return res
@@ -444,9 +464,9 @@ def fmt_s(vals, n, timeout, ms=False):
 def table(results, meta):
     lines = []
     lines.append("| detector | workload (runs) | gcpilot serve: SSE `finding`, median / max | "
-                 "PromQL alert, 15 s scrape + eval | PromQL alert, 1 s scrape + eval | "
-                 "gcpilot's finding as a Prometheus alert, 15 s / 1 s |")
-    lines.append("|---|---|---:|---:|---:|---:|")
+                 "PromQL alert, 15 s scrape + eval, median / max | PromQL alert, 1 s scrape + eval | "
+                 "gcpilot's verdict forwarded as a Prometheus alert, 15 s | the same, 1 s |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|")
     by_det = {}
     order = []
     for r in results:
@@ -466,12 +486,17 @@ def table(results, meta):
         g = fmt_s(col("gcpilot"), n, to, ms=breaker)
         if rules.alert_name(det):
             p15, p1 = fmt_s(col("promql_15s"), n, to), fmt_s(col("promql_1s"), n, to)
+            lag = (meta.get("eval_lag_s") or {}).get("15s")
+            got = [v - lag for v in col("promql_15s") if v is not None and lag is not None]
+            if got:
+                s = [f"{statistics.median(got):.1f}"] + ([f"{max(got):.1f}"] if len(got) > 1 else [])
+                p15 += f" (scrape that met it: {' / '.join(s)} s)"
         else:
             p15 = p1 = "no PromQL equivalent"
-        fw = f"{fmt_s(col('forward_15s'), n, to)} / {fmt_s(col('forward_1s'), n, to)}"
+        fw = f"{fmt_s(col('forward_15s'), n, to)} | {fmt_s(col('forward_1s'), n, to)}"
         lines.append(f"| {label} | {wl} | {g} | {p15} | {p1} | {fw} |")
     for det in ("finalizer_backlog", "fragmentation"):
-        lines.append(f"| `{det}` | - | not implemented in gcpilot | - | - | - |")
+        lines.append(f"| `{det}` | - | not implemented in gcpilot | - | - | - | - |")
     return "\n".join(lines)
 
 
@@ -486,7 +511,14 @@ def main():
     ap.add_argument("--reps", type=int, default=0, help="repetitions of every run (0: the defaults)")
     ap.add_argument("--only", default="", help="comma-separated run names")
     ap.add_argument("--prometheus", default=shutil.which("prometheus"))
+    ap.add_argument("--report-only", metavar="RESULTS_JSON",
+                    help="print the table of an earlier run's results.json and exit")
     args = ap.parse_args()
+    if args.report_only:
+        with open(args.report_only) as f:
+            r = json.load(f)
+        print(render_report(r["runs"], r["meta"]))
+        return 0
     services.PIDFILE = args.pidfile
     os.makedirs(args.out, exist_ok=True)
     if not args.prometheus:
@@ -532,6 +564,9 @@ def main():
         # The control: any alert on steady, over the whole benchmark.
         meta["steady_alerts"] = sorted({f"{k[1]}@{k[0]}" for k in poller.for_pid(steady.pid)})
         meta["steady_findings"] = sorted({d for r in results for d in r.get("steady_findings", [])})
+        meta["steady_breaker_opened_runs"] = sum(bool(r.get("steady_breaker_opened")) for r in results)
+        meta["eval_lag_s"] = {inst: eval_lag(proms[inst], 15 if inst == "15s" else 1)
+                              for inst in proms}
         meta["loadavg_end"] = loadavg()
         meta["alert_poll_errors"] = poller.errors
     finally:
@@ -539,6 +574,16 @@ def main():
             poller.stop_ev.set()
         stop_all()
 
+    text = render_report(results, meta)
+    print(text)
+    with open(os.path.join(args.out, "table.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "runs": results}, f, indent=1)
+    return 0
+
+
+def render_report(results, meta):
     t = table(results, meta)
     tail = [
         "",
@@ -547,10 +592,14 @@ def main():
         "Times from the pattern's start (the workload's start gate; breaker: the service's first "
         "long stop). PromQL alerts: the first /api/v1/alerts poll (every 0.1 s) showing it firing; "
         "rules in rules-15s.yml / rules-1s.yml (bench/detect/rules.py). long_write_barrier: "
-        "gcpilot exports no concurrent-mark (write barrier) time, so no rule can be written.",
+        "gcpilot exports no concurrent-mark (write barrier) time, so no rule can be written. "
+        f"Rule evaluation after each scrape (fixed by Prometheus per target and group): "
+        f"{meta.get('eval_lag_s', {}).get('15s')} s at 15 s, {meta.get('eval_lag_s', {}).get('1s')} s at 1 s.",
         f"Control: `steady` watched during every run: gcpilot findings: "
         f"{', '.join(meta['steady_findings']) or 'none'}; Prometheus alerts: "
-        f"{', '.join(meta['steady_alerts']) or 'none'}.",
+        f"{', '.join(meta['steady_alerts']) or 'none'}"
+        + (f"; its breaker opened in {meta['steady_breaker_opened_runs']} of {len(results)} runs."
+           if "steady_breaker_opened_runs" in meta else "."),
     ]
     others = [f"{r['run']} #{r['rep']}: " + ", ".join(r.get("other_findings", []) + r.get("other_alerts", []))
               for r in results if r.get("other_findings") or r.get("other_alerts")]
@@ -559,13 +608,7 @@ def main():
     errors = [f"{r['run']} #{r['rep']}: {r['error']}" for r in results if "error" in r]
     if errors:
         tail.append("Failed runs: " + "; ".join(errors) + ".")
-    text = t + "\n" + "\n".join(tail) + "\n"
-    print(text)
-    with open(os.path.join(args.out, "table.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"meta": meta, "runs": results}, f, indent=1)
-    return 0
+    return t + "\n" + "\n".join(tail) + "\n"
 
 
 if __name__ == "__main__":
