@@ -15,8 +15,8 @@
 # Usage: bench/detect_bench.sh [--quick] [--reps N] [--only a,b] [--out DIR]
 #                              [--gcpilot PATH]
 #   default  3 runs of storm, pausespike and breakersvc, 2 of assist, stwreasons
-#            and limitthrash, 1 of leak (~15 min)
-#   --quick  1 run of each, no leak (the slowest: ~2 min per run) (~6 min)
+#            and limitthrash, 1 of leak (~17 min on a loaded 2-vCPU host)
+#   --quick  1 run of each, no leak (the slowest: ~2 min per run) (~7 min)
 #   --reps N every run N times; --only NAMES only these runs (e.g. storm,breakersvc)
 #   --out DIR  results (default /tmp/gcpilot-detect-bench-DATE)
 #   --gcpilot PATH  the gcpilot binary (default: $GCPILOT, else build/gcpilot; copied

@@ -15,7 +15,7 @@
 #          what `gcpilot serve` costs watching 50 Go processes (~500 GC/s) with
 #          Prometheus and dashboard/SSE clients, and pause -> client latencies.
 #        scripts/bench.sh --detect [bench/detect_bench.sh flags, e.g. --quick]
-#          runs the detection benchmark instead (root; about 15 min by default):
+#          runs the detection benchmark instead (root; about 17 min by default):
 #          pattern start -> gcpilot's finding and first long pause -> /ready 503,
 #          against PromQL alerts on gcpilot's /metrics (Prometheus at 15 s and 1 s).
 # Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
