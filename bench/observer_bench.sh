@@ -28,10 +28,10 @@
 # sysctl restored, on exit or interrupt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 
-die() { printf 'observer_bench: %s\n' "$*" >&2; exit 1; }
-log() { printf 'observer_bench: %s\n' "$*" >&2; }
+BENCH_NAME=observer_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 GO_VERSION=1.23
 GCPILOT=""
@@ -63,49 +63,12 @@ for tool in wrk bpftrace bpftool python3 sysctl; do
   command -v "$tool" >/dev/null || die "$tool not found (scripts/setup.sh installs wrk and bpftrace)"
 done
 
-WORK=$(mktemp -d /tmp/gcpilot-observer-bench.XXXXXX)
-PIDFILE=$WORK/pids
-: >"$PIDFILE"
 OLD_STATS=$(sysctl -n kernel.bpf_stats_enabled)
-DRIVER_PID=""
-CHILD=""
-
-# Runs a step in the background and waits, so that a signal reaches the trap at
-# once (bash defers traps while a foreground child runs).
-in_bg() { "$@" & CHILD=$!; wait "$CHILD"; }
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  if [[ -n $DRIVER_PID ]] && kill -0 "$DRIVER_PID" 2>/dev/null; then
-    kill -TERM "$DRIVER_PID" 2>/dev/null || true
-    wait "$DRIVER_PID" 2>/dev/null || true
-  fi
-  [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null || true
-  # Anything the driver started and could not stop (it records every pid).
-  local pid
-  while read -r pid; do
-    [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null || true
-  done <"$PIDFILE"
+bench_cleanup_hook() {
   sysctl -q -w kernel.bpf_stats_enabled="$OLD_STATS" >/dev/null || log "could not restore kernel.bpf_stats_enabled=$OLD_STATS"
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "work files kept in $WORK"; else rm -rf "$WORK"; fi
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# gcpilot: a private copy, so that a rebuild of build/ during the run changes nothing.
-if [[ -z $GCPILOT ]]; then
-  GCPILOT=$ROOT/build/gcpilot
-  if [[ ! -x $GCPILOT ]]; then
-    log "build/gcpilot missing: building it (scripts/build.sh)"
-    bash scripts/build.sh >&2
-  fi
-fi
-[[ -x $GCPILOT ]] || die "gcpilot binary not found: $GCPILOT"
-cp "$GCPILOT" "$WORK/gcpilot"
+bench_work /tmp/gcpilot-observer-bench
+bench_gcpilot "$GCPILOT"
 
 log "building the service and the steady test program with Go $GO_VERSION"
 export GOPROXY=off GOTOOLCHAIN=local GOFLAGS= CGO_ENABLED=0 GOCACHE=$WORK/gocache GOPATH=$WORK/gopath
@@ -120,7 +83,7 @@ log "kernel.bpf_stats_enabled=1 for the run (was $OLD_STATS; restored at exit)"
 log "running: $PAIRS ABBA pairs of ${MEASURE} s windows per config"
 
 python3 bench/observers/driver.py \
-  --service "$WORK/service" --gcpilot "$WORK/gcpilot" --workdir "$WORK" --pidfile "$PIDFILE" \
+  --service "$WORK/service" --gcpilot "$GCPILOT" --workdir "$WORK" --pidfile "$PIDFILE" \
   --fifty-bin "$STEADY" --fifty-seconds "$FIFTY_SECONDS" \
   --pairs "$PAIRS" --measure "$MEASURE" --settle "$SETTLE" --nice "$NICE" "${DRIVER_ARGS[@]}" &
 DRIVER_PID=$!

@@ -28,10 +28,10 @@
 # interrupt. A benchmark, not a test: it exits 0 whatever the numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 
-die() { printf 'serve_bench: %s\n' "$*" >&2; exit 1; }
-log() { printf 'serve_bench: %s\n' "$*" >&2; }
+BENCH_NAME=serve_bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 GO=/usr/lib/go-1.23/bin/go
 GCPILOT=${GCPILOT:-}
@@ -61,48 +61,9 @@ done
 OUT=${OUT:-/tmp/gcpilot-serve-bench-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d /tmp/gcpilot-serve-bench-work.XXXXXX)
-PIDFILE=$WORK/pids
-: >"$PIDFILE"
-DRIVER_PID=""
-CHILD=""
-
-# Runs a step in the background and waits, so that a signal reaches the trap at
-# once (bash defers traps while a foreground child runs).
-in_bg() { "$@" & CHILD=$!; wait "$CHILD"; }
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  if [[ -n $DRIVER_PID ]] && kill -0 "$DRIVER_PID" 2>/dev/null; then
-    kill -TERM "$DRIVER_PID" 2>/dev/null || true
-    wait "$DRIVER_PID" 2>/dev/null || true
-  fi
-  [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null || true
-  # Anything the driver started and could not stop: it records every pid (a
-  # negative one is a process group: chromium and its helpers).
-  local pid
-  while read -r pid; do
-    [[ -n $pid ]] && kill -KILL -- "$pid" 2>/dev/null || true
-  done <"$PIDFILE"
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "work files kept in $WORK"; else rm -rf "$WORK"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-if [[ -z $GCPILOT ]]; then
-  GCPILOT=$ROOT/build/gcpilot
-  if [[ ! -x $GCPILOT ]]; then
-    log "build/gcpilot missing: building it (scripts/build.sh)"
-    in_bg bash scripts/build.sh >&2
-  fi
-fi
-[[ -x $GCPILOT ]] || die "gcpilot binary not found: $GCPILOT"
-cp "$GCPILOT" "$WORK/gcpilot"
-"$WORK/gcpilot" serve --help >/dev/null 2>&1 || die "$GCPILOT has no 'serve' command"
+bench_work /tmp/gcpilot-serve-bench-work
+bench_gcpilot "$GCPILOT"
+"$GCPILOT" serve --help >/dev/null 2>&1 || die "$GCPILOT_SRC has no 'serve' command"
 
 log "building bench/serve/workload with $($GO version | cut -d' ' -f3)"
 in_bg env GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
@@ -111,7 +72,7 @@ in_bg env GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
   die "building the workload failed"
 
 log "output directory: $OUT"
-python3 bench/serve/driver.py --gcpilot "$WORK/gcpilot" --workload "$WORK/serveworkload" \
+python3 bench/serve/driver.py --gcpilot "$GCPILOT" --workload "$WORK/serveworkload" \
   --workdir "$WORK" --out "$OUT" --pidfile "$PIDFILE" "${DRIVER_ARGS[@]}" &
 DRIVER_PID=$!
 wait "$DRIVER_PID"

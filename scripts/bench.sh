@@ -14,6 +14,10 @@
 #          runs the node-agent benchmark instead (root; about 10 min by default):
 #          what `gcpilot serve` costs watching 50 Go processes (~500 GC/s) with
 #          Prometheus and dashboard/SSE clients, and pause -> client latencies.
+#        scripts/bench.sh --detect [bench/detect_bench.sh flags, e.g. --quick]
+#          runs the detection benchmark instead (root; about 17 min by default):
+#          pattern start -> gcpilot's finding and first long pause -> /ready 503,
+#          against PromQL alerts on gcpilot's /metrics (Prometheus at 15 s and 1 s).
 # Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
 # Exit status: 0 when the benchmark ran (even with a MISS), 1 when the build
 # failed or the two parsers disagreed on the corpus.
@@ -27,6 +31,10 @@ fi
 if [[ ${1:-} == --serve ]]; then
   shift
   exec bash bench/serve_bench.sh "$@"
+fi
+if [[ ${1:-} == --detect ]]; then
+  shift
+  exec bash bench/detect_bench.sh "$@"
 fi
 
 BUILD_DIR=build-bench

@@ -205,15 +205,22 @@ class Workloads:
 
 
 class Prometheus:
-    def __init__(self, binary, workdir, outdir, target_port):
-        self.dir = os.path.join(workdir, "prometheus")
+    """A Prometheus with its own TSDB scraping 127.0.0.1:target_port. eval_s is the
+    rule evaluation interval, rule_files the rules it loads (the detection benchmark
+    uses both), name its directory and log name."""
+
+    def __init__(self, binary, workdir, outdir, target_port, eval_s=15, rule_files=(),
+                 name="prometheus", interval_s=1):
+        self.eval_s = eval_s
+        self.rule_files = list(rule_files)
+        self.dir = os.path.join(workdir, name)
         os.makedirs(os.path.join(self.dir, "tsdb"), exist_ok=True)
         self.config = os.path.join(self.dir, "prometheus.yml")
         self.target_port = target_port
-        self.write_config(1)
+        self.write_config(interval_s)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(outdir, "prometheus.stderr.log"), "w")
+        self.log = open(os.path.join(outdir, f"{name}.stderr.log"), "w")
         self.proc = spawn([binary, f"--config.file={self.config}",
                            f"--storage.tsdb.path={os.path.join(self.dir, 'tsdb')}",
                            f"--web.listen-address=127.0.0.1:{self.port}",
@@ -222,7 +229,7 @@ class Prometheus:
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError("prometheus exited (see prometheus.stderr.log)")
+                raise RuntimeError(f"prometheus exited (see {name}.stderr.log)")
             try:
                 with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as r:
                     if r.status == 200:
@@ -239,8 +246,10 @@ class Prometheus:
             f.write("global:\n"
                     f"  scrape_interval: {interval_s}s\n"
                     f"  scrape_timeout: {min(interval_s, 10)}s\n"
-                    "  evaluation_interval: 15s\n"
-                    "scrape_configs:\n"
+                    f"  evaluation_interval: {self.eval_s}s\n"
+                    + ("rule_files:\n" if self.rule_files else "")
+                    + "".join(f"  - '{r}'\n" for r in self.rule_files)
+                    + "scrape_configs:\n"
                     "  - job_name: gcpilot\n"
                     "    static_configs:\n"
                     f"      - targets: ['127.0.0.1:{self.target_port}']\n")
