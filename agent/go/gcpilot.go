@@ -43,8 +43,8 @@ import (
 const DefaultAgent = "http://127.0.0.1:9464"
 
 // DefaultSocket is the agent's unix socket when it is configured with
-// unix_socket = "/run/gcpilot/agent.sock" (deploy/): preferred to
-// DefaultAgent when it exists at Start.
+// unix_socket = "/run/gcpilot/agent.sock": preferred to DefaultAgent when,
+// at Start, it exists and this process may connect to it (write permission).
 const DefaultSocket = "/run/gcpilot/agent.sock"
 
 // defaultSocket is DefaultSocket, replaced by tests.
@@ -87,7 +87,8 @@ func parseState(s string) State {
 type Options struct {
 	// Agent: "unix:/path/to/socket" (or "unix:///path/to/socket") or
 	// "http://host:port". Empty: the GCPILOT_AGENT environment variable,
-	// else "unix:" + DefaultSocket when that socket exists, else DefaultAgent.
+	// else "unix:" + DefaultSocket when that socket exists and may be
+	// connected to, else DefaultAgent.
 	Agent string
 	// Token for the agent's control API. Empty: GCPILOT_TOKEN, else the
 	// content of the file GCPILOT_TOKEN_FILE names.
@@ -221,7 +222,8 @@ func newActuator(o Options) *Actuator {
 	}
 	if o.Agent == "" {
 		o.Agent = DefaultAgent
-		if st, err := os.Stat(defaultSocket); err == nil && st.Mode()&os.ModeSocket != 0 {
+		if st, err := os.Stat(defaultSocket); err == nil && st.Mode()&os.ModeSocket != 0 &&
+			canConnect(defaultSocket) {
 			o.Agent = "unix:" + defaultSocket
 		}
 	}

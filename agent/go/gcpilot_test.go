@@ -459,7 +459,7 @@ func TestUnixSocketAgentAbsentThenBack(t *testing.T) {
 }
 
 // Without Agent and GCPILOT_AGENT, the default socket is used when it
-// exists, else the default HTTP address.
+// exists and may be connected to, else the default HTTP address.
 func TestDefaultSocketPreferredWhenPresent(t *testing.T) {
 	t.Setenv("GCPILOT_AGENT", "")
 	f := &fakeAgent{token: "tok", state: "open"}
@@ -475,6 +475,19 @@ func TestDefaultSocketPreferredWhenPresent(t *testing.T) {
 		t.Errorf("agent %q, want the default socket", got)
 	}
 	waitFor(t, "open through the default socket", func() bool { return a.State() == Open })
+	// Not writable for this process: the default HTTP address instead
+	// (root may connect to anything, so only checked for other users).
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(sock, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		c := Start(o)
+		defer c.Stop()
+		if got := c.Status().Agent; got != DefaultAgent {
+			t.Errorf("agent %q with a socket it may not connect to, want %s", got, DefaultAgent)
+		}
+		os.Chmod(sock, 0o700)
+	}
 	defaultSocket = filepath.Join(filepath.Dir(sock), "absent.sock")
 	b := Start(o)
 	defer b.Stop()

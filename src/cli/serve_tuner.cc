@@ -64,8 +64,9 @@ void ServeTuner::Tick(const serve::ServeModel& model, int64_t now_ns, bool force
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& [key, in] = inputs[i];
     auto it = entries_.find(key);
-    Entry e = it != entries_.end() ? std::move(it->second)
-                                   : Entry{snaps[i].info, tune::ProcessTuner(policy_), 0, {}};
+    Entry e = it != entries_.end()
+                  ? std::move(it->second)
+                  : Entry{snaps[i].info, tune::ProcessTuner(policy_), 0, {}, {}, 0};
     e.info = snaps[i].info;
     e.tuner.Update(in);
     e.updated_ns = now_ns;
@@ -79,6 +80,27 @@ void ServeTuner::Tick(const serve::ServeModel& model, int64_t now_ns, bool force
     for (const Snap& s : snaps) {
       json t = ProcessJson(s.key);
       if (t.is_null()) continue;
+      // What changes the advice (the effect's numbers move every run).
+      const json& r = t.contains("recommendation") ? t["recommendation"] : t["error"];
+      std::string verdict =
+          t.contains("recommendation")
+              ? serve::DumpJson(json{{"policy", r.value("policy", "")},
+                                     {"gogc", r.value("gogc", json())},
+                                     {"memory_limit_bytes", r.value("memory_limit_bytes", json())},
+                                     {"revision", r.value("revision", json())}})
+              : serve::DumpJson(r);
+      {
+        std::lock_guard<std::mutex> relock(mu_);
+        auto it = entries_.find(s.key);
+        if (it == entries_.end()) continue;
+        Entry& e = it->second;
+        if (e.published == verdict && e.published_ns != 0 &&
+            now_ns - e.published_ns < kRepublishNs) {
+          continue;
+        }
+        e.published = verdict;
+        e.published_ns = now_ns;
+      }
       hub_->Publish(s.key.pid, "tuner",
                     serve::DumpJson(json{{"pid", s.key.pid},
                                          {"generation", s.key.generation},

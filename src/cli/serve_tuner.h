@@ -6,11 +6,12 @@
 // it: the "tuner" object of each PROCESS, GET /api/v1/recommendations, the
 // Prometheus gauges, and Settings() for the actuator (applied only with
 // --apply / [tuner] apply = true; otherwise a dry run the actuator reports).
-// With PublishTo, every run also publishes one SSE `tuner` event per process
-// ({"pid", "generation", "comm", "tuner"}), which the dashboard follows.
-// Processes that exit or are evicted are forgotten on the next Tick.
-// Thread-safety: Tick from the ingest thread; every other method from any
-// thread (one mutex).
+// With PublishTo, a run also publishes an SSE `tuner` event ({"pid",
+// "generation", "comm", "tuner"}) for each process whose recommended values
+// (policy, GOGC, memory limit, revision) or error changed, and at least once a minute per process
+// (kRepublishNs), so the dashboard follows without 5-second traffic for every process. Processes
+// that exit or are evicted are forgotten on the next Tick. Thread-safety: Tick from the ingest
+// thread; every other method from any thread (one mutex).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,7 @@ struct TunerSettings {
 class ServeTuner {
  public:
   static constexpr int64_t kPeriodNs = 5'000'000'000;  // The seed's 5 s.
+  static constexpr int64_t kRepublishNs = 60'000'000'000;
 
   ServeTuner(std::shared_ptr<const tune::TunerPolicy> policy, bool apply, serve::WallClockMap wall,
              serve::MetricsExporter* metrics = nullptr, tune::SystemRoots roots = {});
@@ -87,7 +89,9 @@ class ServeTuner {
     ProcessInfo info;
     tune::ProcessTuner tuner;
     int64_t updated_ns = 0;
-    nlohmann::json inputs;  // Cgroup and node readings of the last run.
+    nlohmann::json inputs;     // Cgroup and node readings of the last run.
+    std::string published;     // Recommendation (or error) last sent as an event ...
+    int64_t published_ns = 0;  // ... and when.
   };
 
   std::shared_ptr<const tune::TunerPolicy> policy_;

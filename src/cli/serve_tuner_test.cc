@@ -52,6 +52,49 @@ TEST(ServeTunerConfig, TunerTable) {
   }
 }
 
+TEST(ServeTuner, StreamEventsOnChangeAndOnceAMinute) {
+  serve::ServeModel model(serve::ServeLimits{});
+  model.OnProcessSeen({7, 1}, ProcessInfo{"api", "/srv/api", "go1.23.5", "", 2}, 0);
+  for (int i = 1; i <= 3; ++i) model.OnCycle({7, 1}, Cycle(i, i * 1'500'000'000LL));
+  const int64_t now = 6'000'000'000;
+  model.Tick(now, nullptr, nullptr);
+  auto policy = tune::MakePolicy("pause-deviation");
+  ASSERT_TRUE(policy.ok());
+  ServeTuner tuner(std::shared_ptr<const tune::TunerPolicy>(std::move(*policy)), false,
+                   serve::WallClockMap(0), nullptr,
+                   tune::SystemRoots{"/nonexistent-proc", "/nonexistent-cgroup"});
+  serve::SseHub hub(4);
+  std::shared_ptr<serve::SseHub::Client> client = hub.Connect({}, "");
+  tuner.PublishTo(&hub);
+  auto events = [&] {
+    std::string out;
+    hub.Pump(
+        *client,
+        [&](const std::string& s) {
+          out += s;
+          return true;
+        },
+        0);
+    size_t n = 0;
+    for (size_t at = out.find("event: tuner"); at != std::string::npos;
+         at = out.find("event: tuner", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  tuner.Tick(model, now);
+  EXPECT_EQ(events(), 1u);
+  // The same recommendation 5 s later (cycles keep coming): no event.
+  for (int i = 4; i <= 7; ++i) model.OnCycle({7, 1}, Cycle(i, i * 1'500'000'000LL));
+  model.Tick(now + ServeTuner::kPeriodNs, nullptr, nullptr);
+  tuner.Tick(model, now + ServeTuner::kPeriodNs);
+  EXPECT_EQ(events(), 0u);
+  // A minute after the last event: sent again.
+  tuner.Tick(model, now + ServeTuner::kRepublishNs, /*force=*/true);
+  EXPECT_EQ(events(), 1u);
+  hub.Shutdown();
+}
+
 TEST(ServeTuner, RecommendsPerLiveProcessAndForgetsExitedOnes) {
   serve::ServeModel model(serve::ServeLimits{});
   serve::MetricsExporter metrics("test", "ebpf");

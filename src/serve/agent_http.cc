@@ -385,7 +385,7 @@ StatusOr<int> ListenUnixSocket(const std::string& path, mode_t mode) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(-1, "socket");
   if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return fail(fd, "bind");
+    return fail(fd, errno == ENOENT ? "bind (its directory must exist)" : "bind");
   }
   // The mode is set before listen(): until then nobody can connect.
   if (chmod(path.c_str(), mode) != 0) {

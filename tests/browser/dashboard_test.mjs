@@ -297,6 +297,13 @@ async function main() {
       throw new Error(`cleared finding's "when" cell: '${clearedRow.when}', want the clear time and "process exited"`);
     }
     log(`storm killed: finding ${stormFinding.id} cleared: ${clearedRow.when}`);
+    // "hide exited" also hides the exited storm's breaker and tuner rows.
+    await page.check('#hide-exited');
+    await waitFor('storm\'s breaker row hidden by "hide exited"', 30000, async () => {
+      const row = await page.$(`#breakers-table tr[data-pid="${work.storm.pid}"][data-exited="1"]`);
+      return row !== null && !(await row.isVisible());
+    });
+    await page.uncheck('#hide-exited');
 
     // 8. No errors on the page.
     if (ignored.length) log(`ignored ${ignored.length} stream network message(s): ${ignored.slice(0, 3).join(' | ')}`);

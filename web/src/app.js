@@ -395,8 +395,10 @@ $('verdicts').addEventListener('click', (e) => {
 const hideExited = $('hide-exited');
 hideExited.checked = localStorage.getItem('gcpilot.hideExited') === '1';
 $('proc-table').classList.toggle('hide-exited', hideExited.checked);
+$('verdicts').classList.toggle('hide-exited', hideExited.checked);
 hideExited.addEventListener('change', () => {
   $('proc-table').classList.toggle('hide-exited', hideExited.checked);
+  $('verdicts').classList.toggle('hide-exited', hideExited.checked);
   localStorage.setItem('gcpilot.hideExited', hideExited.checked ? '1' : '0');
 });
 

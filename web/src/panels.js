@@ -7,6 +7,8 @@
 // data-detector, data-severity, data-active ("1"/"0"); breakers data-pid,
 // data-state (closed / half_open / open); services data-binary, data-state;
 // data-implied="1" when no transition was reported (CLOSED from the start);
+// breaker and tuner rows of exited processes data-exited="1" (hidden with
+// "hide exited");
 // tuner data-pid, data-mode (apply / dry-run / error), data-policy.
 import { fmtClock, fmtGogc, fmtMemLimit, fmtUptime } from './format.js';
 
@@ -142,8 +144,8 @@ export class VerdictPanels {
       const last = tr
         ? `${STATE_TEXT[tr.from] ?? tr.from} → ${STATE_TEXT[tr.to] ?? tr.to} at ${fmtClock(tr.at_ms)}`
         : (br.transitions ? `${br.transitions} transitions` : 'never tripped');
-      const implied = b.implied ? { implied: '1' } : {};
-      return el('tr', { class: this.rowClass(b.pid), data: { pid: String(b.pid), state: br.state, ...implied } },
+      const extra = { ...(b.implied ? { implied: '1' } : {}), ...(gone(b.pid) ? { exited: '1' } : {}) };
+      return el('tr', { class: this.rowClass(b.pid), data: { pid: String(b.pid), state: br.state, ...extra } },
         el('td', {}, processLabel(state, b.pid, b.comm)),
         el('td', {}, badge(`br-${br.state}`, STATE_TEXT[br.state] ?? br.state)),
         el('td', { class: 'when' }, Number.isFinite(br.since_ms) ? since(br.since_ms, now) : '–'),
@@ -175,7 +177,8 @@ export class VerdictPanels {
       const gogc = r ? `${fmtGogc(cur.gogc)} → ${fmtGogc(r.gogc)}` : '–';
       const limit = r ? `${fmtLimit(cur.memory_limit_bytes)} → ${fmtLimit(r.memory_limit_bytes)}` : '–';
       const flags = r ? [r.change ? '' : 'no change', r.held ? 'held (hysteresis)' : ''].filter(Boolean).join(', ') : '';
-      return el('tr', { class: this.rowClass(pid), data: { pid: String(pid), mode, policy: r?.policy ?? t.policy ?? '' } },
+      const exited = gone(pid) ? { exited: '1' } : {};
+      return el('tr', { class: this.rowClass(pid), data: { pid: String(pid), mode, policy: r?.policy ?? t.policy ?? '', ...exited } },
         el('td', {}, processLabel(state, pid, null)),
         el('td', {}, r?.policy ?? t.policy ?? '–'),
         el('td', { class: 'gogc' }, gogc),
