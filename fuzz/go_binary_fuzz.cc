@@ -91,6 +91,14 @@ void FuzzGoBinary(ByteSpan data) {
   if (const auto* pclntab = binary->symbols().pclntab()) {
     const Pclntab& t = pclntab->table;
     if (t.size() > 0) (void)t.FindByAddress(t.function(t.size() / 2).entry);
+    // Source lines decode untrusted pcvalue tables: bounded, never a crash.
+    for (size_t i = 0; i < t.size() && i < 16; ++i) {
+      const PclntabFunction f = t.function(i);
+      for (uint64_t pc : {f.entry, f.entry + 1, f.end - 1}) {
+        auto line = t.LineOf(pc);
+        if (line) FUZZ_CHECK(line->file.data() != nullptr);
+      }
+    }
   }
   if (binary->has_dwarf()) {
     auto dwarf = binary->OpenDwarf();

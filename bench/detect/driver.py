@@ -70,6 +70,9 @@ RUNS = [
     ("limitthrash", "limitthrash", {}, "-limit-mb 64 -start-live-mb 40 -grow-mbps 4",
      ["memory_limit_thrash"], 75, 2, 1),
     ("leak", "leak", {}, "-every 10ms", ["goroutine_leak", "heap_surge"], 200, 1, 0),
+    ("fragment", "fragment", {}, "-fragment-mb 96", ["fragmentation"], 75, 1, 1),
+    ("finalizers", "finalizers", {}, "-objects-per-sec 200 -finalizer-sleep 10ms",
+     ["finalizer_backlog"], 75, 1, 1),
     ("breakersvc", "breakersvc", {}, "", ["breaker"], 45, 3, 1),
 ]
 INSTANCES = ("15s", "1s")
@@ -495,8 +498,6 @@ def table(results, meta):
             p15 = p1 = "no PromQL equivalent"
         fw = f"{fmt_s(col('forward_15s'), n, to)} | {fmt_s(col('forward_1s'), n, to)}"
         lines.append(f"| {label} | {wl} | {g} | {p15} | {p1} | {fw} |")
-    for det in ("finalizer_backlog", "fragmentation"):
-        lines.append(f"| `{det}` | - | not implemented in gcpilot | - | - | - | - |")
     return "\n".join(lines)
 
 

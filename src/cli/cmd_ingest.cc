@@ -85,7 +85,9 @@ void PrintFindings(const detect::DetectorEngine& engine, bool json, std::FILE* o
                std::string(detect::DataNeedName(d->needs())) + ")";
   }
   if (!skipped.empty()) {
-    std::fprintf(out, "  not run on this input: %s; `gcpilot serve` / `watch` run them live.\n",
+    std::fprintf(out,
+                 "  not run on this input: %s; `gcpilot serve` / `watch` run them live (gauges: "
+                 "read from the running process's memory).\n",
                  skipped.c_str());
   }
 }

@@ -13,7 +13,8 @@ using Shape = SimProcess::CycleShape;
 
 const char* const kAll[] = {"allocation_storm",   "pause_spike",    "mark_assist_stall",
                             "long_write_barrier", "observer_stops", "memory_limit_thrash",
-                            "goroutine_leak",     "heap_surge"};
+                            "goroutine_leak",     "heap_surge",     "fragmentation",
+                            "finalizer_backlog"};
 
 // A steady service: a GC every 2 s (10 MB allocated each: 5 MB/s), pauses
 // of 60-140 us, a little assist, a ReadMemStats every 30 s.

@@ -81,6 +81,37 @@ TEST(ServeConfig, ErrorsNameTheKeyAndLine) {
   EXPECT_NE(err("max_stream_clients = 500").find("below 'http_threads'"), std::string::npos);
 }
 
+TEST(ServeConfig, ReadsDetectorThresholds) {
+  StatusOr<ServeConfig> c = ParseServeConfig(R"(
+[detectors]
+trend_min_span = "15s"
+creation_sites_duration = "2m"
+creation_sites_interval = "2s"
+creation_sites_max_goroutines = 5000
+fragmentation_ratio = 3
+fragmentation_min_excess_mib = 64
+finalizer_window = "90s"
+)",
+                                             "f.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const DetectorsConfig& d = c->detectors;
+  EXPECT_EQ(d.trend_min_span_ns, 15'000'000'000);
+  EXPECT_EQ(d.creation_sites_duration_ns, 120'000'000'000);
+  EXPECT_EQ(d.creation_sites_interval_ns, 2'000'000'000);
+  EXPECT_EQ(d.creation_sites_max_goroutines, 5000);
+  EXPECT_EQ(d.fragmentation_ratio, 3.0);
+  EXPECT_EQ(d.fragmentation_min_excess_mib, 64);
+  EXPECT_EQ(d.finalizer_window_ns, 90'000'000'000);
+  EXPECT_FALSE(d.trend_window_ns.has_value());
+  StatusOr<ServeConfig> bad = ParseServeConfig("[detectors]\nfragmentation = 2", "f.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown key 'detectors.fragmentation'"),
+            std::string::npos);
+  bad = ParseServeConfig("[detectors]\nfragmentation_ratio = \"x\"", "f.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must be a number"), std::string::npos);
+}
+
 TEST(ServeConfig, ReadsGctraceLogTargets) {
   StatusOr<ServeConfig> c = ParseServeConfig(R"(
 [[gctrace]]

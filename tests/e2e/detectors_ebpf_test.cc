@@ -172,6 +172,165 @@ TEST_F(DetectorsEbpfTest, GoroutineLeakOnLeak) {
                             "heap_surge");
   ExpectDetected(run, "goroutine_leak", 130);
   EXPECT_NE(ActiveFinding(run, "heap_surge"), nullptr) << run.findings.dump();
+  // Creation-site tracking ran while the detectors suspected the leak: the
+  // finding names the function whose `go` statement starts the leaking
+  // goroutines, with the walks' measured cost.
+  const json* f = ActiveFinding(run, "goroutine_leak");
+  ASSERT_NE(f, nullptr);
+  const json& sites = (*f)["evidence"]["creation_sites"];
+  ASSERT_TRUE(sites.is_object()) << f->dump(2);
+  ASSERT_FALSE(sites["sites"].empty()) << f->dump(2);
+  EXPECT_EQ(sites["sites"][0]["function"], "main.(*leaker).leakLoop") << sites.dump(2);
+  EXPECT_GT(sites["sites"][0]["growth"].get<int64_t>(), 0) << sites.dump(2);
+  EXPECT_NE((*f)["summary"].get<std::string>().find("main.(*leaker).leakLoop"), std::string::npos);
+  const json& cost = sites["cost"];
+  std::printf(
+      "[ detect   ] creation sites: %d walks, agent CPU %.2f ms/walk, max walk %.2f ms, "
+      "%llu bytes read, %lld goroutines walked\n",
+      cost["walks"].get<int>(), cost["agent_cpu_ms_per_walk"].get<double>(),
+      cost["max_walk_ms"].get<double>(),
+      static_cast<unsigned long long>(cost["bytes_read"].get<uint64_t>()),
+      static_cast<long long>(cost["goroutines_walked"].get<int64_t>()));
+  EXPECT_GE(cost["walks"].get<int>(), 1);
+  EXPECT_GT(cost["bytes_read"].get<uint64_t>(), 0u);
+}
+
+// The leak testprog of every Go version, plain and stripped, all under one
+// agent (trend span shortened to 15 s by [detectors] so the run stays
+// short; sessions of 20 s, at most 4 at once, so the last four wait for the
+// first): each goroutine_leak finding names main.(*leaker).leakLoop and the
+// line of its `go` statement, read from the source file.
+TEST_F(DetectorsEbpfTest, CreationSitesNameTheLeakingFunctionOnEveryGoVersion) {
+  std::string d = TempDir("detect_sites");
+  WriteFile(d + "/gcpilot.toml",
+            "[detectors]\ntrend_min_span = \"15s\"\ncreation_sites_interval = \"2s\"\n"
+            "creation_sites_duration = \"20s\"\n");
+  std::string start, labels;
+  int n = 0;
+  for (const std::string& v : GoVersions()) {
+    for (bool stripped : {false, true}) {
+      std::string prog = TestProg(v, "leak", stripped);
+      start += Quote(prog) + " -every 10ms -duration 90s -stdout-every 0 >$D/p" +
+               std::to_string(n) + ".out 2>&1 & echo $! >>$D/pids; ";
+      labels += "go" + v + (stripped ? "-stripped" : "") + " ";
+      ++n;
+    }
+  }
+  std::string script =
+      "D=" + Quote(d) + "; : >$D/pids; " + start +
+      "P=$(sed 's/^/--pid /' $D/pids | tr '\\n' ' '); " +
+      StartServeSh("--config $D/gcpilot.toml $P") +
+      "for i in $(seq 120); do sleep 1; "
+      "curl -s http://127.0.0.1:$port/api/v1/findings >$D/findings.json; "
+      "k=$(python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
+      "print(sum(1 for f in d.get('active', []) if f['detector'] == 'goroutine_leak' and "
+      "'leakLoop (leak/main.go' in f['summary']))\" $D/findings.json 2>/dev/null); "
+      "[ \"$k\" = " +
+      std::to_string(n) +
+      " ] && break; done; "
+      "for p in $(cat $D/pids); do kill $p; done; wait $(cat $D/pids) 2>/dev/null; "
+      "kill -TERM $s; wait $s; echo $? >$D/serve.rc";
+  CommandResult r = Sh(UnderEbpfLock(script));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string serve_err = ReadFile(d + "/serve.err");
+  EXPECT_EQ(ReadFile(d + "/serve.rc"), "0\n") << serve_err;
+  json findings = json::parse(ReadFile(d + "/findings.json"), nullptr, false);
+  ASSERT_TRUE(findings.is_object()) << serve_err;
+  // The line of the `go` statement in leakLoop.
+  std::string src = ReadFile(std::string(GCPILOT_SOURCE_DIR) + "/tests/testprogs/leak/main.go");
+  int go_line = 0, line = 0;
+  bool in_loop = false;
+  for (size_t at = 0; at < src.size();) {
+    size_t end = src.find('\n', at);
+    std::string l = src.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    ++line;
+    if (l.starts_with("func (l *leaker) leakLoop(")) in_loop = true;
+    if (in_loop && go_line == 0 && l.find("go func(") != std::string::npos) go_line = line;
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  ASSERT_GT(go_line, 0);
+  std::vector<std::string> pids;
+  {
+    std::string all = ReadFile(d + "/pids");
+    for (size_t at = 0; at < all.size();) {
+      size_t end = all.find('\n', at);
+      pids.push_back(all.substr(at, end - at));
+      at = end == std::string::npos ? all.size() : end + 1;
+    }
+  }
+  ASSERT_EQ(pids.size(), static_cast<size_t>(n));
+  std::vector<std::string> label_list;
+  for (size_t at = 0; at < labels.size();) {
+    size_t end = labels.find(' ', at);
+    label_list.push_back(labels.substr(at, end - at));
+    at = end + 1;
+  }
+  for (int i = 0; i < n; ++i) {
+    SCOPED_TRACE(label_list[static_cast<size_t>(i)]);
+    const json* leak = nullptr;
+    for (const json& f : findings["active"]) {
+      if (f["detector"] == "goroutine_leak" && std::to_string(f["pid"].get<int>()) == pids[i]) {
+        leak = &f;
+      }
+    }
+    ASSERT_NE(leak, nullptr) << findings.dump(1).substr(0, 4000) << serve_err;
+    const json& sites = (*leak)["evidence"]["creation_sites"];
+    ASSERT_TRUE(sites.is_object() && !sites["sites"].empty()) << leak->dump(2);
+    const json& top = sites["sites"][0];
+    EXPECT_EQ(top["function"], "main.(*leaker).leakLoop") << sites.dump(2);
+    // The closure: leakLoop.func3 (1.19, 1.21), or the wrapper of a go
+    // statement with arguments, leakLoop.gowrap2 (1.22+).
+    EXPECT_EQ(top["goroutine_function"].get<std::string>().rfind("main.(*leaker).leakLoop.", 0), 0u)
+        << top.dump();
+    EXPECT_TRUE(top["file"].get<std::string>().ends_with("testprogs/leak/main.go")) << top.dump();
+    EXPECT_EQ(top["line"].get<int>(), go_line) << top.dump();
+    EXPECT_GT(top["growth"].get<int64_t>(), 0);
+    EXPECT_NE((*leak)["summary"].get<std::string>().find(
+                  "main.(*leaker).leakLoop (leak/main.go:" + std::to_string(go_line) + ")"),
+              std::string::npos)
+        << (*leak)["summary"];
+    const json& cost = sites["cost"];
+    std::printf(
+        "[ sites    ] %s: %s:%d +%lld, %d walks, %.2f ms agent CPU/walk, max walk %.2f ms, "
+        "%llu bytes read\n",
+        label_list[static_cast<size_t>(i)].c_str(), top["function"].get<std::string>().c_str(),
+        top["line"].get<int>(), static_cast<long long>(top["growth"].get<int64_t>()),
+        cost["walks"].get<int>(), cost["agent_cpu_ms_per_walk"].get<double>(),
+        cost["max_walk_ms"].get<double>(),
+        static_cast<unsigned long long>(cost["bytes_read"].get<uint64_t>()));
+  }
+}
+
+TEST_F(DetectorsEbpfTest, FragmentationOnFragment) {
+  DetectRun run =
+      RunDetect("fragment", "", "fragment", "-fragment-mb 96 -duration 90s", "fragmentation", 70);
+  // The lowest heap in use over 30 s is judged: ~33 s after the spans fill.
+  ExpectDetected(run, "fragmentation", 50);
+  const json* f = ActiveFinding(run, "fragmentation");
+  ASSERT_NE(f, nullptr);
+  const json& e = (*f)["evidence"];
+  std::printf("[ detect   ] fragmentation: in use %.1f MiB for %.1f MiB live (%.1fx)\n",
+              e["heap_inuse_bytes_min"].get<double>() / (1 << 20),
+              e["heap_live_bytes"].get<double>() / (1 << 20),
+              e["inuse_to_live_ratio"].get<double>());
+  EXPECT_GE(e["heap_inuse_bytes_min"].get<double>(), 64.0 * (1 << 20));
+  EXPECT_GT(e["inuse_to_live_ratio"].get<double>(), 2.0);
+}
+
+TEST_F(DetectorsEbpfTest, FinalizerBacklogOnFinalizers) {
+  DetectRun run = RunDetect("finalizers", "", "finalizers",
+                            "-objects-per-sec 200 -finalizer-sleep 10ms -duration 90s",
+                            "finalizer_backlog", 70);
+  ExpectDetected(run, "finalizer_backlog", 50);
+  const json* f = ActiveFinding(run, "finalizer_backlog");
+  ASSERT_NE(f, nullptr);
+  const json& e = (*f)["evidence"];
+  std::printf("[ detect   ] finalizer backlog: %lld waiting, %.1f/s\n",
+              static_cast<long long>(e["backlog_now"].get<int64_t>()),
+              e["slope_per_sec"].get<double>());
+  EXPECT_GE(e["backlog_now"].get<int64_t>(), 1000);
+  EXPECT_GT(e["slope_per_sec"].get<double>(), 0);
 }
 
 // No false positives on a steady service: 45 s here (CI time); set
