@@ -292,6 +292,8 @@ int ServeCommand(const ServeOptions& options) {
   const int64_t started_ns = clock.NowNs();
   SharedStatus shared;
   shared.heartbeat_ns = started_ns;
+  // The port actually bound (--listen 127.0.0.1:0 picks one), for status.
+  std::atomic<int> bound_port{0};
   auto status_json = [&]() {
     ebpf::EbpfSourceStats st;
     size_t binaries = 0;
@@ -312,7 +314,10 @@ int ServeCommand(const ServeOptions& options) {
                 {"uptime_s", static_cast<double>(clock.NowNs() - started_ns) / 1e9},
                 {"source", ebpf_source ? (logs.empty() ? "ebpf" : "ebpf+gctrace") : "gctrace"},
                 {"ready", ready},
-                {"listen", cfg.listen},
+                {"listen", bound_port.load() > 0
+                               ? (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                                     ":" + std::to_string(bound_port.load())
+                               : cfg.listen},
                 {"unix_socket", cfg.unix_socket.empty() ? json(nullptr) : json(cfg.unix_socket)},
                 {"slo_pause_ms", static_cast<double>(cfg.slo_pause_ns) / 1e6},
                 {"processes", processes},
@@ -395,6 +400,7 @@ int ServeCommand(const ServeOptions& options) {
     Say(bound.status().message());
     return 1;
   }
+  bound_port = *bound;
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   Say("listening on http://" + url_host + ":" + std::to_string(*bound) +
       " (dashboard /, Prometheus /metrics, API /api/v1)");
