@@ -55,9 +55,7 @@ for tool in python3 prometheus; do
   command -v "$tool" >/dev/null || die "$tool not found (Debian package: $tool)"
 done
 
-OUT=${OUT:-/tmp/gcpilot-detect-bench-$(date -u +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
+bench_out /tmp/gcpilot-detect-bench
 bench_work /tmp/gcpilot-detect-bench-work
 bench_gcpilot "$GCPILOT"
 

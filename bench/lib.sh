@@ -5,6 +5,7 @@
 #
 #   BENCH_NAME=serve_bench
 #   source bench/lib.sh
+#   bench_out /tmp/gcpilot-serve-bench         # OUT, unless --out set it
 #   bench_work /tmp/gcpilot-serve-bench-work   # WORK, PIDFILE, traps
 #   bench_gcpilot "$GCPILOT"                   # $WORK/gcpilot, a private copy
 #   in_bg some build step                      # interruptible
@@ -51,6 +52,14 @@ bench_cleanup() {
     if [[ ${KEEP_WORK:-0} == 1 ]]; then log "work files kept in $WORK"; else rm -rf "$WORK"; fi
   fi
   exit "$rc"
+}
+
+# bench_out PREFIX: the results directory $OUT (--out), else PREFIX-<UTC time>;
+# created, and made absolute.
+bench_out() {
+  OUT=${OUT:-$1-$(date -u +%Y%m%d-%H%M%S)}
+  mkdir -p "$OUT"
+  OUT=$(cd "$OUT" && pwd)
 }
 
 # bench_work PREFIX: a fresh work directory PREFIX.XXXXXX ($WORK) with an empty

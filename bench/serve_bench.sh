@@ -58,9 +58,7 @@ for tool in prometheus chromium perf; do
   command -v "$tool" >/dev/null || log "$tool not found: its part of the benchmark is skipped"
 done
 
-OUT=${OUT:-/tmp/gcpilot-serve-bench-$(date -u +%Y%m%d-%H%M%S)}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
+bench_out /tmp/gcpilot-serve-bench
 bench_work /tmp/gcpilot-serve-bench-work
 bench_gcpilot "$GCPILOT"
 "$GCPILOT" serve --help >/dev/null 2>&1 || die "$GCPILOT_SRC has no 'serve' command"

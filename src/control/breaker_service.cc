@@ -222,13 +222,6 @@ json BreakerService::AllJson(int64_t now_ns) const {
                        {"pids", std::move(s.pids)},
                        {"open_pids", std::move(s.open)}});
   }
-  json webhook = nullptr;
-  if (webhook_ != nullptr) {
-    webhook = json{{"url", webhook_->url()},
-                   {"sent", webhook_->sent()},
-                   {"failed", webhook_->failed()},
-                   {"dropped", webhook_->dropped()}};
-  }
   return json{{"now_ms", wall_.ToMs(now_ns)},
               {"config",
                {{"threshold_ms", Ms(params_.threshold_ns)},
@@ -237,7 +230,7 @@ json BreakerService::AllJson(int64_t now_ns) const {
                 {"recovery_windows", params_.recovery_windows}}},
               {"processes", std::move(processes)},
               {"services", std::move(svc)},
-              {"webhook", std::move(webhook)}};
+              {"webhook", serve::WebhookSender::Json(webhook_)}};
 }
 
 BreakerService::Readiness BreakerService::Ready(const std::string& target) const {

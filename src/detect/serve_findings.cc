@@ -104,18 +104,11 @@ json ServeFindings::FindingsJson(int32_t pid, size_t recent_limit) const {
     if (recent.size() >= recent_limit) break;
     if (pid == 0 || f.process.pid == pid) recent.push_back(FindingToJson(f, wall_.offset_ns()));
   }
-  json webhook = nullptr;
-  if (webhook_ != nullptr) {
-    webhook = json{{"url", webhook_->url()},
-                   {"sent", webhook_->sent()},
-                   {"failed", webhook_->failed()},
-                   {"dropped", webhook_->dropped()}};
-  }
   return json{{"now_ms", wall_.ToMs(MonotonicClock().NowNs())},
               {"active", std::move(active)},
               {"recent", std::move(recent)},
               {"detectors", DetectorsJson(*engine_)},
-              {"webhook", std::move(webhook)}};
+              {"webhook", serve::WebhookSender::Json(webhook_)}};
 }
 
 void ServeFindings::AddRoutes(httplib::Server& server) const {

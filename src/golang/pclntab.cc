@@ -170,9 +170,9 @@ std::vector<PclntabFunction> Pclntab::FindAll(std::string_view name) const {
   return out;
 }
 
-std::optional<PclntabFunction> Pclntab::FindByAddress(uint64_t address) const {
-  if (address < text_start_) return std::nullopt;
-  const uint64_t offset = address - text_start_;
+std::optional<size_t> Pclntab::IndexAtOrBefore(uint64_t pc) const {
+  if (pc < text_start_) return std::nullopt;
+  const uint64_t offset = pc - text_start_;
   // The last i with EntryOffset(i) <= offset.
   size_t lo = 0;
   size_t hi = size();
@@ -185,7 +185,13 @@ std::optional<PclntabFunction> Pclntab::FindByAddress(uint64_t address) const {
     }
   }
   if (lo == 0) return std::nullopt;
-  PclntabFunction f = function(lo - 1);
+  return lo - 1;
+}
+
+std::optional<PclntabFunction> Pclntab::FindByAddress(uint64_t address) const {
+  const std::optional<size_t> i = IndexAtOrBefore(address);
+  if (!i) return std::nullopt;
+  PclntabFunction f = function(*i);
   if (address >= f.end) return std::nullopt;
   return f;
 }
@@ -220,20 +226,9 @@ std::optional<int32_t> Pclntab::PcValue(uint32_t table_off, uint64_t entry, uint
 }
 
 std::optional<SourceLine> Pclntab::LineOf(uint64_t pc) const {
-  if (pc < text_start_) return std::nullopt;
-  const uint64_t offset = pc - text_start_;
-  size_t lo = 0;
-  size_t hi = size();
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    if (EntryOffset(mid) <= offset) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo == 0) return std::nullopt;
-  const size_t i = lo - 1;
+  const std::optional<size_t> at = IndexAtOrBefore(pc);
+  if (!at) return std::nullopt;
+  const size_t i = *at;
   const uint64_t entry = text_start_ + EntryOffset(i);
   if (pc >= text_start_ + EntryOffset(i + 1)) return std::nullopt;
   // _func (1.18+): entryOff u32, nameOff i32, args i32, deferreturn u32,

@@ -118,6 +118,9 @@ class Pclntab {
   uint32_t EntryOffset(size_t i) const;  // i <= size(); the functab entry.
   std::string_view Name(size_t i) const;
   ByteSpan Func(size_t i) const;  // The validated _func bytes of function i.
+  // The last function i whose entry is at or before `pc`, or nullopt (`pc`
+  // below the text or the first entry); `pc` may still be past its end.
+  std::optional<size_t> IndexAtOrBefore(uint64_t pc) const;
   // The pcvalue table at `table_off` of the function starting at `entry`,
   // evaluated at `pc`; nullopt when malformed or `pc` is past its end.
   std::optional<int32_t> PcValue(uint32_t table_off, uint64_t entry, uint64_t pc) const;

@@ -47,6 +47,14 @@ WebhookSender::~WebhookSender() {
   if (thread_.joinable()) thread_.join();
 }
 
+nlohmann::json WebhookSender::Json(const WebhookSender* sender) {
+  if (sender == nullptr) return nullptr;
+  return nlohmann::json{{"url", sender->url()},
+                        {"sent", sender->sent()},
+                        {"failed", sender->failed()},
+                        {"dropped", sender->dropped()}};
+}
+
 bool WebhookSender::Post(std::string body) {
   {
     std::lock_guard<std::mutex> lock(mu_);

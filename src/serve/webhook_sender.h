@@ -19,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +56,10 @@ class WebhookSender {
   uint64_t dropped() const { return dropped_.load(); }
   const std::string& url() const { return url_; }
   const std::string& name() const { return name_; }
+
+  // {"url", "sent", "failed", "dropped"}: the "webhook" object of the JSON
+  // API (/api/v1/findings, /api/v1/breaker); null for no sender.
+  static nlohmann::json Json(const WebhookSender* sender);
 
  private:
   WebhookSender(std::string name, std::string url, std::string host, std::string path);

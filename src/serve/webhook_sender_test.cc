@@ -1,7 +1,7 @@
 // Tests of the shared webhook sender: URL checks, failures counted, a
 // bounded queue that drops (never blocks) while the receiver hangs, bodies
 // delivered in order to a real local HTTP receiver, and the counters in
-// /metrics.
+// /metrics and the JSON API.
 #include "serve/webhook_sender.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +36,11 @@ TEST(WebhookSenderTest, SplitsUrlsAndCountsFailures) {
   for (int i = 0; i < 100 && (*w)->failed() == 0; ++i) usleep(20'000);
   EXPECT_EQ((*w)->failed(), 1u);
   EXPECT_EQ((*w)->sent(), 0u);
+  // The API's "webhook" object.
+  EXPECT_EQ(WebhookSender::Json(w->get()),
+            (nlohmann::json{
+                {"url", "http://127.0.0.1:1/x"}, {"sent", 0}, {"failed", 1}, {"dropped", 0}}));
+  EXPECT_TRUE(WebhookSender::Json(nullptr).is_null());
 }
 
 // A receiver whose handler blocks until released: the sender's one POST in

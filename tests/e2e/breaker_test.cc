@@ -22,13 +22,13 @@ namespace {
 using nlohmann::json;
 
 // The run, as a bash script: $D is the test's directory, $PROG the service,
-// $BIN gcpilot.
+// $BIN gcpilot; free_port: see RunBashUnderEbpfLock.
 constexpr char kScript[] = R"SH(
 set -u
 cd "$D"
 printf 'e2e-token-123\n' >token; chmod 600 token
 printf '[breaker]\ncool_down = "3s"\n' >agent.toml
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 A=http://127.0.0.1:$port
 GCPILOT_AGENT=$A GCPILOT_TOKEN_FILE=$D/token "$PROG" -goroutines 3000 -stw-file $D/stw \
   -first-stw-file $D/first_stw -port-file $D/svcport -poll 100ms -stale-after 2s 2>svc.err & p=$!
@@ -100,11 +100,9 @@ int64_t ReadMs(const std::string& path) {
 TEST(BreakerEbpfTest, LongPausesTripTheBreakerAndTheServiceRecovers) {
   GCPILOT_EBPF_REQUIRE_ROOT();
   std::string d = TempDir("breaker");
-  WriteFile(d + "/run.sh", kScript);
-  std::string env = "D=" + Quote(d) +
-                    " PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
-                    " BIN=" + Quote(GcpilotBin());
-  CommandResult r = Sh(UnderEbpfLock(env + " bash " + Quote(d + "/run.sh")));
+  CommandResult r = RunBashUnderEbpfLock(
+      d, kScript,
+      "PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) + " BIN=" + Quote(GcpilotBin()));
   ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(d + "/serve.err");
   EXPECT_EQ(ReadFile(d + "/wrong.code"), "401");
   EXPECT_EQ(ReadFile(d + "/none.code"), "401");
@@ -229,7 +227,7 @@ constexpr char kPidNsScript[] = R"SH(
 set -u
 cd "$D"
 printf 'ns-token\n' >token; chmod 600 token
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 A=http://127.0.0.1:$port
 GCPILOT_AGENT=$A GCPILOT_TOKEN_FILE=$D/token unshare --pid --fork --mount-proc \
   "$PROG" -goroutines 10 -poll 100ms 2>svc.err & u=$!
@@ -252,11 +250,9 @@ TEST(BreakerEbpfTest, ActuatorInAnotherPidNamespaceIsMappedToTheHostPid) {
   GCPILOT_EBPF_REQUIRE_ROOT();
   if (Sh("command -v unshare").exit_code != 0) GTEST_SKIP() << "no unshare";
   std::string d = TempDir("breaker_pidns");
-  WriteFile(d + "/run.sh", kPidNsScript);
-  std::string env = "D=" + Quote(d) +
-                    " PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
-                    " BIN=" + Quote(GcpilotBin());
-  CommandResult r = Sh(UnderEbpfLock(env + " bash " + Quote(d + "/run.sh")));
+  CommandResult r = RunBashUnderEbpfLock(
+      d, kPidNsScript,
+      "PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) + " BIN=" + Quote(GcpilotBin()));
   ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(d + "/serve.err");
   std::string pid = ReadFile(d + "/pid");
   ASSERT_FALSE(pid.empty() || pid == "\n") << ReadFile(d + "/svc.err");

@@ -22,14 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-// Shell: starts the agent ($s) with `args`, sets $port from its stderr.
-std::string StartServeSh(const std::string& args) {
-  return GcpilotBin() + " serve --listen 127.0.0.1:0 " + args +
-         " 2>$D/serve.err & s=$!; port=; for i in $(seq 150); do "
-         "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
-         "[ -n \"$port\" ] && break; sleep 0.1; done; ";
-}
-
 struct DetectRun {
   bool found = false;
   double seconds = -1;  // From the start gate to the finding.

@@ -99,4 +99,15 @@ std::vector<std::string> GoVersions() {
   return out;
 }
 
+std::string ReadServePortSh() {
+  return "port=; for i in $(seq 150); do "
+         "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
+         "[ -n \"$port\" ] && break; sleep 0.1; done; ";
+}
+
+std::string StartServeSh(const std::string& args) {
+  return GcpilotBin() + " serve --listen 127.0.0.1:0 " + args + " 2>$D/serve.err & s=$!; " +
+         ReadServePortSh();
+}
+
 }  // namespace gcpilot::e2e

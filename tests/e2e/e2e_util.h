@@ -37,4 +37,13 @@ std::vector<std::string> GoVersions();
 // Single-quoted for /bin/sh.
 std::string Quote(const std::string& s);
 
+// Shell snippet: waits (15 s at most) until the agent's stderr, $D/serve.err,
+// says which port it listens on and sets $port to it (empty when it never
+// does).
+std::string ReadServePortSh();
+// Shell snippet: starts `gcpilot serve --listen 127.0.0.1:0 <args>` in the
+// background ($s its pid, stderr in $D/serve.err) and sets $port as
+// ReadServePortSh does.
+std::string StartServeSh(const std::string& args);
+
 }  // namespace gcpilot::e2e

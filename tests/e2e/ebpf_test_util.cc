@@ -28,6 +28,15 @@ std::string UnderEbpfLock(const std::string& script) {
   return std::string("flock ") + kEbpfLock + " sh -c " + Quote(script);
 }
 
+CommandResult RunBashUnderEbpfLock(const std::string& dir, const std::string& script,
+                                   const std::string& env) {
+  WriteFile(dir + "/run.sh",
+            "free_port() { python3 -c 'import socket; s=socket.socket(); "
+            "s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'; }\n" +
+                script);
+  return Sh(UnderEbpfLock("D=" + Quote(dir) + " " + env + " bash " + Quote(dir + "/run.sh")));
+}
+
 std::string WaitForSeenSh(const std::string& file, const std::string& pid, double timeout_s,
                           const std::string& result_file) {
   // JSON objects are printed compactly: "pid":123 followed by ',' or '}'.

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/e2e_util.h"
+
 namespace gcpilot::e2e {
 
 // Every eBPF test runs its probing part under this lock, so the check that no
@@ -35,6 +37,13 @@ std::string GoVersionName(const testing::TestParamInfo<std::string>& info);
 
 // `script` run by /bin/sh under kEbpfLock.
 std::string UnderEbpfLock(const std::string& script);
+
+// Under kEbpfLock: writes the bash `script` to <dir>/run.sh and runs it with
+// D=<dir> and `env` ("NAME=value ...", values quoted) in its environment. The
+// script may call free_port, which prints a TCP port free on 127.0.0.1 (for
+// an agent whose address its clients must know before it starts).
+CommandResult RunBashUnderEbpfLock(const std::string& dir, const std::string& script,
+                                   const std::string& env);
 
 // Shell snippet: waits up to timeout_s until `file` has a process_seen line
 // for the pid in shell expression `pid` (e.g. "$p"); then appends "seen" or

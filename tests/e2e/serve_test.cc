@@ -20,12 +20,9 @@ namespace {
 
 using nlohmann::json;
 
-// Shell: starts the agent ($s) with `args`, sets $port from its stderr.
-std::string StartServeSh(const std::string& args) {
-  return GcpilotBin() + " serve --listen 127.0.0.1:0 " + args +
-         " 2>$D/serve.err & s=$!; port=; for i in $(seq 150); do "
-         "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
-         "[ -n \"$port\" ] && break; sleep 0.1; done; echo \"$port\" >$D/port; ";
+// Shell: StartServeSh, and the port in $D/port.
+std::string StartServeKeepPortSh(const std::string& args) {
+  return StartServeSh(args) + "echo \"$port\" >$D/port; ";
 }
 
 // Shell: waits (15 s at most) until the agent knows process $p.
@@ -61,7 +58,7 @@ TEST_P(ServeEbpfTest, ApiMetricsAndStreamMatchTheRuntime) {
       " -rps 4000 -req-bytes 32768 -live-mb 4 -duration 4s -stdout-every 0 -start-file $D/go "
       "-truth "
       "$D/truth.json >$D/prog.out 2>&1 & p=$!; " +
-      StartServeSh("--pid $p") + WaitKnownSh() +
+      StartServeKeepPortSh("--pid $p") + WaitKnownSh() +
       "curl -sN \"http://127.0.0.1:$port/api/v1/stream?pid=$p\" >$D/stream.txt & c=$!; "
       "sleep 0.5; touch $D/go; wait $p; echo $? >$D/prog.rc; "
       // Until the agent has seen the exit (its records are all in).
@@ -160,7 +157,7 @@ TEST(ServeEbpfStoreTest, HistoryHoldsEveryCycleAcrossAgentRestarts) {
       "D=" + Quote(d) + "; " + Quote(prog) +
       " -rps 4000 -req-bytes 32768 -live-mb 4 -duration 3s -stdout-every 0 -start-file $D/go "
       "-truth $D/truth.json >$D/prog.out 2>&1 & p=$!; " +
-      StartServeSh("--pid $p --store $D/h.db") + WaitKnownSh() +
+      StartServeKeepPortSh("--pid $p --store $D/h.db") + WaitKnownSh() +
       "touch $D/go; wait $p; sleep 1.5; kill -TERM $s; wait $s; echo $? >$D/serve.rc; " +
       // A second run appends to the same store (and sees nothing new).
       GcpilotBin() +
@@ -209,9 +206,8 @@ TEST(ServeEbpfGctraceLogTest, FollowsALogFileLikeTailF) {
   std::string prog = TestProg(GoVersions().back(), "storm");
   std::string script =
       "D=" + Quote(d) + "; " + GcpilotBin() +
-      " serve --config $D/serve.toml 2>$D/serve.err & s=$!; port=; for i in $(seq 150); do "
-      "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
-      "[ -n \"$port\" ] && break; sleep 0.1; done; sleep 0.5; "
+      " serve --config $D/serve.toml 2>$D/serve.err & s=$!; " + ReadServePortSh() +
+      "sleep 0.5; "
       "GODEBUG=gctrace=1 " +
       Quote(prog) +
       " -duration 3s -stdout-every 0 -truth $D/truth.json 2>>$D/svc.log >/dev/null; "
@@ -249,8 +245,9 @@ TEST(ServeEbpfRobustnessTest, HostileClientsLeaveTheAgentHealthy) {
   std::string prog = TestProg(GoVersions().back(), "storm");
   std::string script =
       "D=" + Quote(d) + "; " + Quote(prog) +
-      " -duration 60s -stdout-every 0 >$D/prog.out 2>&1 & p=$!; " + StartServeSh("--pid $p") +
-      WaitKnownSh() + "sleep 1; s_rss0=$(awk '/VmRSS/{print $2}' /proc/$s/status); " +
+      " -duration 60s -stdout-every 0 >$D/prog.out 2>&1 & p=$!; " +
+      StartServeKeepPortSh("--pid $p") + WaitKnownSh() +
+      "sleep 1; s_rss0=$(awk '/VmRSS/{print $2}' /proc/$s/status); " +
       "ss -ltn 2>/dev/null | awk '{print $4}' | grep \":$port$\" >$D/listen.txt; " +
       "/usr/bin/python3 " + Quote(std::string(GCPILOT_SOURCE_DIR) + "/tests/e2e/serve_abuse.py") +
       " 127.0.0.1 $port $p >$D/abuse.json 2>$D/abuse.err; "

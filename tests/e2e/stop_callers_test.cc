@@ -46,11 +46,7 @@ TEST_F(StopCallersEbpfTest, ObserverStopsFindingNamesTheCallerOnEveryGoVersion) 
               " -memstats-every 100ms -gomaxprocs-every 0 -profile-every 0 -alloc-mbps 2 "
               "-duration 180s -stdout-every 0 >/dev/null 2>&1 & pids=\"$pids $!\"; ";
   }
-  script += "args=; for p in $pids; do args=\"$args --pid $p\"; done; " + GcpilotBin() +
-            " serve --listen 127.0.0.1:0 $args 2>$D/serve.err & s=$!; port=; "
-            "for i in $(seq 150); do port=$(sed -n "
-            "'s|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
-            "[ -n \"$port\" ] && break; sleep 0.1; done; "
+  script += "args=; for p in $pids; do args=\"$args --pid $p\"; done; " + StartServeSh("$args") +
             "echo $pids >$D/pids; "
             "for i in $(seq 300); do sleep 0.5; "
             "curl -s http://127.0.0.1:$port/api/v1/findings >$D/findings.json; "

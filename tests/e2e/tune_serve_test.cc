@@ -28,13 +28,9 @@ TEST(TuneServeEbpfTest, ApplyThroughTheActuatorClosesTheLoop) {
   // $proc: the process's JSON; waits (up to 20 s) until its GOGC as the agent
   // reads it equals the recommendation (the actuator applied it).
   std::string script =
-      "D=" + Quote(d) + "; chmod 600 $D/token; " + GcpilotBin() +
-      " serve --listen 127.0.0.1:0 --config $D/serve.toml " + "--apply --exe " + Quote(prog) +
-      " 2>$D/serve.err & s=$!; port=; for i in $(seq 150); do "
-      "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "
-      "[ -n \"$port\" ] && break; sleep 0.1; done; "
-      "GCPILOT_AGENT=http://127.0.0.1:$port GCPILOT_TOKEN_FILE=$D/token " +
-      Quote(prog) +
+      "D=" + Quote(d) + "; chmod 600 $D/token; " +
+      StartServeSh("--config $D/serve.toml --apply --exe " + Quote(prog)) +
+      "GCPILOT_AGENT=http://127.0.0.1:$port GCPILOT_TOKEN_FILE=$D/token " + Quote(prog) +
       " -actuator -duration 24s -live-mb 32 -alloc-mbps 60 -truth $D/truth.json "
       ">$D/prog.out 2>&1 & p=$!; echo $p >$D/pid; "
       "for i in $(seq 200); do curl -s http://127.0.0.1:$port/api/v1/processes/$p "

@@ -24,14 +24,14 @@ namespace {
 
 using nlohmann::json;
 
-// $D the test's directory, $PROG breakersvc, $BIN gcpilot.
+// $D the test's directory, $PROG breakersvc, $BIN gcpilot; free_port: see RunBashUnderEbpfLock.
 constexpr char kScript[] = R"SH(
 set -u
 cd "$D"
 printf 'e2e-token-unix\n' >token; chmod 600 token
 S=$D/agent.sock
 printf 'unix_socket = "%s"\nunix_socket_mode = 0o600\n[breaker]\ncool_down = "3s"\n' "$S" >agent.toml
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 A=http://127.0.0.1:$port
 U="curl -s --unix-socket $S"
 # A stale socket file, as a crashed agent leaves it (nothing accepts on it).
@@ -87,11 +87,9 @@ true
 TEST(UnixSocketEbpfTest, SameRoutesOnTheSocketAndTheActuatorFindsTheAgentThere) {
   GCPILOT_EBPF_REQUIRE_ROOT();
   std::string d = TempDir("unixsock");
-  WriteFile(d + "/run.sh", kScript);
-  std::string env = "D=" + Quote(d) +
-                    " PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
-                    " BIN=" + Quote(GcpilotBin());
-  CommandResult r = Sh(UnderEbpfLock(env + " bash " + Quote(d + "/run.sh")));
+  CommandResult r = RunBashUnderEbpfLock(
+      d, kScript,
+      "PROG=" + Quote(TestProg(GoVersions().back(), "breakersvc")) + " BIN=" + Quote(GcpilotBin()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(d + "/problems.txt"), "")
       << ReadFile(d + "/serve.err") << ReadFile(d + "/serve3.err") << ReadFile(d + "/svc.err");

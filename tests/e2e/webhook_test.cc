@@ -22,7 +22,8 @@ namespace {
 
 using nlohmann::json;
 
-// $D the test's directory, $STORM / $SVC the workloads, $BIN gcpilot.
+// $D the test's directory, $STORM / $SVC the workloads, $BIN gcpilot; free_port: see
+// RunBashUnderEbpfLock.
 constexpr char kScript[] = R"SH(
 set -u
 cd "$D"
@@ -52,7 +53,7 @@ mkdir -p hooks
 for i in $(seq 100); do [ -s hooks/recvport ] && break; sleep 0.1; done
 R=http://127.0.0.1:$(cat hooks/recvport)
 printf '[findings]\nwebhook = "%s/hooks/findings"\n[breaker]\nwebhook = "%s/hooks/breaker"\n' $R $R >agent.toml
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 A=http://127.0.0.1:$port
 touch stw
 "$STORM" -rate-mbps 200 -duration 120s >storm.out 2>&1 & p=$!
@@ -96,11 +97,11 @@ double Metric(const std::string& text, const std::string& series) {
 TEST(WebhookEbpfTest, FindingsAndBreakerTransitionsArePostedAndFailuresCounted) {
   GCPILOT_EBPF_REQUIRE_ROOT();
   std::string d = TempDir("webhook");
-  WriteFile(d + "/run.sh", kScript);
-  std::string env = "D=" + Quote(d) + " STORM=" + Quote(TestProg(GoVersions().back(), "storm")) +
-                    " SVC=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
-                    " BIN=" + Quote(GcpilotBin());
-  CommandResult r = Sh(UnderEbpfLock(env + " bash " + Quote(d + "/run.sh")));
+  CommandResult r =
+      RunBashUnderEbpfLock(d, kScript,
+                           "STORM=" + Quote(TestProg(GoVersions().back(), "storm")) +
+                               " SVC=" + Quote(TestProg(GoVersions().back(), "breakersvc")) +
+                               " BIN=" + Quote(GcpilotBin()));
   ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(d + "/serve.err");
   EXPECT_EQ(ReadFile(d + "/serve.rc"), "0\n") << ReadFile(d + "/serve.err");
   int storm_pid = 0, svc_pid = 0;
