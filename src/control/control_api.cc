@@ -44,16 +44,16 @@ bool Member(const json& j, const char* name, T* out) {
 
 ControlApi::ControlApi(ControlApiDeps deps) : deps_(std::move(deps)) {}
 
-bool ControlApi::Authorized(const std::string& authorization, int* status,
-                            std::string* error) const {
+bool ControlApi::Authorized(const httplib::Request& req, httplib::Response& res) const {
   if (deps_.token.empty()) {
-    *status = 403;
-    *error = "no token configured: set token_file";
+    SendError(res, 403, "no token configured: set token_file");
     return false;
   }
+  const std::string authorization = req.get_header_value("Authorization");
   if (!BearerMatches(authorization, deps_.token)) {
-    *status = 401;
-    *error = authorization.empty() ? "missing Authorization: Bearer <token>" : "wrong token";
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendError(res, 401,
+              authorization.empty() ? "missing Authorization: Bearer <token>" : "wrong token");
     return false;
   }
   return true;
@@ -137,13 +137,7 @@ void ControlApi::Register(httplib::Server& s) {
     SendJson(res, deps_.breakers->AllJson(MonotonicClock().NowNs()));
   });
   s.Get("/api/v1/control", [this](const httplib::Request& req, httplib::Response& res) {
-    int status = 0;
-    std::string error;
-    if (!Authorized(req.get_header_value("Authorization"), &status, &error)) {
-      if (status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      SendError(res, status, error);
-      return;
-    }
+    if (!Authorized(req, res)) return;
     int32_t pid = 0;
     uint64_t pidns = 0;
     if (!ParseInt(req.get_param_value("pid"), &pid) || pid <= 0) {
@@ -164,13 +158,7 @@ void ControlApi::Register(httplib::Server& s) {
     SendJson(res, ControlJson(*host));
   });
   s.Post("/api/v1/control/applied", [this](const httplib::Request& req, httplib::Response& res) {
-    int status = 0;
-    std::string error;
-    if (!Authorized(req.get_header_value("Authorization"), &status, &error)) {
-      if (status == 401) res.set_header("WWW-Authenticate", "Bearer");
-      SendError(res, status, error);
-      return;
-    }
+    if (!Authorized(req, res)) return;
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
       SendError(res, 400, "body must be a JSON object");

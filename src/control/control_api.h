@@ -32,7 +32,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace gcpilot::control {
 
@@ -78,7 +80,7 @@ class ControlApi {
 
  private:
   // Sends 403/401 and returns false unless the request carries the token.
-  bool Authorized(const std::string& authorization, int* status, std::string* error) const;
+  bool Authorized(const httplib::Request& req, httplib::Response& res) const;
   void Seen(int32_t host_pid, const ActuatorReport* report);
 
   ControlApiDeps deps_;
