@@ -147,15 +147,7 @@ int WatchCommand(const WatchOptions& options) {
       r.heap_now_bytes = g->heap_live_bytes;
       r.goroutines = g->goroutines;
       r.drops = (*source)->drops(r.pid);
-      detect::GaugeValues dg;
-      dg.gogc = g->gogc;
-      dg.memory_limit_bytes = g->memory_limit;
-      dg.goroutines = g->goroutines;
-      dg.heap_in_use_bytes = g->heap_live_bytes;
-      dg.heap_inuse_pages_bytes = g->heap_inuse_bytes;
-      dg.finalizer_backlog = g->finalizer_backlog;
-      dg.finalizer_backlog_truncated = g->finalizer_backlog_truncated;
-      detecting.SetGaugesOfPid(r.pid, dg);
+      detecting.SetGaugesOfPid(r.pid, detect::GaugeValues::From(*g));
     }
     detecting.AdvanceTo(now);
     stop_callers.Service(

@@ -6,6 +6,18 @@
 
 namespace gcpilot::detect {
 
+GaugeValues GaugeValues::From(const proc::RuntimeGauges& r) {
+  GaugeValues g;
+  g.gogc = r.gogc;
+  g.memory_limit_bytes = r.memory_limit;
+  g.goroutines = r.goroutines;
+  g.heap_in_use_bytes = r.heap_live_bytes;
+  g.heap_inuse_pages_bytes = r.heap_inuse_bytes;
+  g.finalizer_backlog = r.finalizer_backlog;
+  g.finalizer_backlog_truncated = r.finalizer_backlog_truncated;
+  return g;
+}
+
 CycleBrief CycleBrief::From(const GcCycle& c) {
   CycleBrief b;
   b.number = c.number;

@@ -19,6 +19,7 @@
 #include "analysis/window_stats.h"
 #include "detect/creation_sites.h"
 #include "model/gc_cycle.h"
+#include "sources/proc/runtime_gauges.h"
 
 namespace gcpilot::detect {
 
@@ -54,6 +55,9 @@ struct GaugeValues {
   std::optional<uint64_t> heap_inuse_pages_bytes;  // mheap_.pagesInUse x 8 KiB.
   std::optional<int64_t> finalizer_backlog;        // Sum of finblock.cnt.
   bool finalizer_backlog_truncated = false;
+
+  // From the gauges read from the process's memory.
+  static GaugeValues From(const proc::RuntimeGauges& g);
 };
 
 struct ProcessHistory {

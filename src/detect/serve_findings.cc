@@ -18,18 +18,6 @@ constexpr char kFindingHelp[] =
     "1 while a detector's finding is active for the process, 0 after it cleared "
     "(label detector).";
 
-GaugeValues FromRuntime(const serve::ProcessState& p) {
-  GaugeValues g;
-  g.gogc = p.gauges.gogc;
-  g.memory_limit_bytes = p.gauges.memory_limit;
-  g.goroutines = p.gauges.goroutines;
-  g.heap_in_use_bytes = p.gauges.heap_live_bytes;
-  g.heap_inuse_pages_bytes = p.gauges.heap_inuse_bytes;
-  g.finalizer_backlog = p.gauges.finalizer_backlog;
-  g.finalizer_backlog_truncated = p.gauges.finalizer_backlog_truncated;
-  return g;
-}
-
 }  // namespace
 
 json DetectorsJson(const DetectorEngine& engine) {
@@ -73,7 +61,7 @@ void ServeFindings::OnCycle(const serve::ProcessState& p, const serve::StoredCyc
 
 void ServeFindings::OnWindowCompleted(const serve::ProcessState& p, const WindowStats& w) {
   if (p.exited) return;
-  engine_->OnGauges(p.key, FromRuntime(p));
+  engine_->OnGauges(p.key, GaugeValues::From(p.gauges));
   engine_->OnWindow(p.key, w);
 }
 
