@@ -239,9 +239,6 @@ int ServeCommand(const ServeOptions& options) {
   detect::ServeFindings findings(&detectors, &hub, &metrics, wall, findings_webhook.get());
   // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
   detect::StopCallerCapture stop_callers;
-  detectors.SetSuspicionHook([&stop_callers](const ProcessKey& p, std::string_view d, int64_t t) {
-    stop_callers.OnSuspicion(p, d, t);
-  });
   model.AddListener(&findings);
   FanOutSink sinks;
   sinks.Add(&model);

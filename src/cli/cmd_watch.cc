@@ -73,9 +73,6 @@ int WatchCommand(const WatchOptions& options) {
   detect::DetectingSink detecting(&detectors, /*replay=*/false);
   // Observer stops: the callers' stacks, time-boxed (detect/stop_callers.h).
   detect::StopCallerCapture stop_callers;
-  detectors.SetSuspicionHook([&stop_callers](const ProcessKey& p, std::string_view d, int64_t t) {
-    stop_callers.OnSuspicion(p, d, t);
-  });
   sinks.Add(&detecting);
   FindingLinePrinter finding_lines(out, serve::WallClockMap::Now().offset_ns());
   if (options.json) detectors.AddListener(&finding_lines);

@@ -67,9 +67,6 @@ void DetectorEngine::Apply(const ProcessKey& key, Proc& proc, size_t d, const Ve
                            const WindowStats& w) {
   DetectorState& s = proc.state[d];
   const Detector& det = *detectors_[d];
-  if (suspicion_ && (v.level == Verdict::Level::kFire || v.level == Verdict::Level::kHold)) {
-    suspicion_(key, det.name(), w.end_ns);
-  }
   s.last_level = v.level;
   switch (v.level) {
     case Verdict::Level::kUnknown:
@@ -168,11 +165,16 @@ void DetectorEngine::OnCreationSitesEnded(const ProcessKey& p, int64_t ts_ns) {
 }
 
 std::vector<ProcessKey> DetectorEngine::WantCreationSites() const {
+  return Suspected([](const Detector& d) { return d.wants_creation_sites(); });
+}
+
+std::vector<ProcessKey> DetectorEngine::Suspected(
+    const std::function<bool(const Detector&)>& which) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<ProcessKey> out;
   for (const auto& [key, proc] : procs_) {
     for (size_t d = 0; d < detectors_.size(); ++d) {
-      if (!enabled_[d] || !detectors_[d]->wants_creation_sites()) continue;
+      if (!enabled_[d] || !which(*detectors_[d])) continue;
       const Verdict::Level l = proc.state[d].last_level;
       if (l == Verdict::Level::kHold || l == Verdict::Level::kFire) {
         out.push_back(key);

@@ -49,12 +49,6 @@ class DetectorEngine {
   DetectorEngine(std::vector<std::unique_ptr<Detector>> detectors, std::set<DataNeed> available);
 
   void AddListener(FindingListener* l) { listeners_.push_back(l); }
-  // Called (with the engine's lock held: be quick, do not call back) on
-  // every evaluation where a detector fires or holds for a process: the
-  // cue for a time-boxed investigation (e.g. StopCallerCapture).
-  using SuspicionHook =
-      std::function<void(const ProcessKey&, std::string_view detector, int64_t ts_ns)>;
-  void SetSuspicionHook(SuspicionHook h) { suspicion_ = std::move(h); }
 
   void OnProcess(const ProcessKey& p, const std::string& comm);
   void OnCycle(const ProcessKey& p, const CycleBrief& c);
@@ -73,8 +67,11 @@ class DetectorEngine {
   void OnCreationSiteError(const ProcessKey& p, int64_t started_ns, int64_t planned_ns,
                            int64_t ts_ns, const std::string& error);
   void OnCreationSitesEnded(const ProcessKey& p, int64_t ts_ns);
-  // Processes for which a detector that wants creation sites currently
-  // suspects something (its latest verdict was kHold or kFire).
+  // Processes for which a running detector that `which` selects currently
+  // suspects something (its latest verdict was kHold or kFire): the cue
+  // for a time-boxed investigation (SiteTracker, StopCallerCapture).
+  std::vector<ProcessKey> Suspected(const std::function<bool(const Detector&)>& which) const;
+  // Suspected() by the detectors that want creation sites.
   std::vector<ProcessKey> WantCreationSites() const;
 
   // The process exited (or its stream ended) at ts_ns: active findings are
@@ -121,7 +118,6 @@ class DetectorEngine {
   std::deque<Finding> recent_;  // Cleared, oldest first.
   uint64_t next_id_ = 1;
   std::vector<FindingListener*> listeners_;
-  SuspicionHook suspicion_;
 };
 
 }  // namespace gcpilot::detect

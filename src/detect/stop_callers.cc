@@ -136,6 +136,12 @@ json StopCallerCapture::SummaryLocked(const Capture& c, int64_t now_ns) const {
 }
 
 void StopCallerCapture::Service(int64_t now_ns, const Switch& sw, DetectorEngine* engine) {
+  if (engine != nullptr) {
+    for (const ProcessKey& p :
+         engine->Suspected([this](const Detector& d) { return d.name() == options_.detector; })) {
+      OnSuspicion(p, options_.detector, now_ns);
+    }
+  }
   struct Action {
     ProcessKey key;
     bool on;

@@ -11,8 +11,8 @@
 // kept), kMaxProcesses investigations at once, a cool-down between two
 // captures of one process.
 // Thread-safety: StopCallerProfile is a plain value. StopCallerCapture's
-// methods lock one mutex; Request may be called from the DetectorEngine's
-// suspicion hook, Add and Service from the source's thread.
+// methods lock one mutex; Add and Service are called from the source's
+// thread.
 #pragma once
 
 #include <cstdint>
@@ -78,14 +78,16 @@ class StopCallerCapture {
 
   explicit StopCallerCapture(StopCallerCaptureOptions options = {}) : options_(options) {}
 
-  // The engine's suspicion hook: starts a capture for p unless one ran
-  // within the cool-down (or too many run).
+  // `detector` suspects p: starts a capture for p if it is the configured
+  // detector, unless one ran within the cool-down (or too many run).
+  // Service() calls it for the processes the engine says are suspected.
   void OnSuspicion(const ProcessKey& p, std::string_view detector, int64_t now_ns);
   // A captured stack (source thread).
   void Add(const ProcessKey& p, const StopStack& s);
-  // Source thread, about once a second: switches requested captures on and
-  // finished ones off through `sw`, and hands each changed summary to
-  // `engine` (outside this object's lock).
+  // Source thread, about once a second: starts captures for the processes
+  // `engine` says the detector suspects (DetectorEngine::Suspected),
+  // switches requested captures on and finished ones off through `sw`, and
+  // hands each changed summary to `engine` (outside this object's lock).
   void Service(int64_t now_ns, const Switch& sw, DetectorEngine* engine);
   // Captures running now.
   size_t running() const;

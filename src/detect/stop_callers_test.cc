@@ -61,8 +61,6 @@ TEST(StopCallersTest, TimeBoxedCaptureNamesTheCallerInTheFinding) {
   o.duration_ns = 20 * kSec;
   o.cooldown_ns = 300 * kSec;
   StopCallerCapture capture(o);
-  sim.engine.SetSuspicionHook(
-      [&](const ProcessKey& p, std::string_view d, int64_t t) { capture.OnSuspicion(p, d, t); });
   std::map<int32_t, bool> on;  // What the "source" was told.
   int switches = 0;
   auto sw = [&](int32_t pid, bool v) {
