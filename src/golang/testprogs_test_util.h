@@ -1,9 +1,10 @@
 // Test helper (header-only, used by *_test.cc only): locating the Go test
 // programs built by tests/testprogs/build.sh, one directory per Go version
 // (go1.19/steady, go1.19/steady-stripped, ...). The directory comes from
-// GCPILOT_TESTPROGS_DIR (default /work/main/build/testprogs). When it is
-// missing, tests using GCPILOT_REQUIRE_TESTPROGS fail if CI=true and are
-// skipped otherwise.
+// the GCPILOT_TESTPROGS_DIR environment variable, else the build tree's
+// testprogs/ (GCPILOT_DEFAULT_TESTPROGS_DIR, set by CMake for the build the
+// test binary belongs to). When it is missing, tests using
+// GCPILOT_REQUIRE_TESTPROGS fail if CI=true and are skipped otherwise.
 // Thread-safety: free functions; call from the test thread.
 #pragma once
 
@@ -20,7 +21,12 @@ namespace gcpilot::golang::testing {
 
 inline std::string TestProgsDir() {
   const char* dir = std::getenv("GCPILOT_TESTPROGS_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/work/main/build/testprogs";
+  if (dir != nullptr && *dir != '\0') return dir;
+#ifdef GCPILOT_DEFAULT_TESTPROGS_DIR
+  return GCPILOT_DEFAULT_TESTPROGS_DIR;
+#else
+  return "testprogs";  // Relative to the working directory.
+#endif
 }
 
 inline bool InCi() {
