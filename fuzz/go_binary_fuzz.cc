@@ -2,16 +2,20 @@
 // arbitrary bytes that it never crashes, reads out of bounds or hits
 // undefined behaviour, and that what it returns is consistent.
 //   - Input starting with "\x7fELF": a whole file for GoBinary (ELF
-//     headers, notes, .go.buildinfo, .symtab, .gopclntab, RET scanning, and
-//     DWARF member lookups when there is DWARF, the runtime layout, call
-//     sites). Invariants: every function found has a file offset inside the
-//     file; every RET reported is inside its function and its bytes in the
-//     file end in C3 (or C2 imm16); every call site is an E8 CALL in the
-//     file; a resolved layout locates memstats.numgc and pause_ns.
+//     headers, notes, .go.buildinfo or else runtime.buildVersion (symbol or
+//     data scan), .symtab, .gopclntab, RET scanning, and DWARF member
+//     lookups when there is DWARF, the runtime layout, call sites).
+//     Invariants: every function found has a file offset inside the file;
+//     every RET reported is inside its function and its bytes in the file
+//     end in C3 (or C2 imm16); every call site is an E8 CALL in the file; a
+//     resolved layout locates memstats.numgc and pause_ns; without build
+//     info the version reads like a Go version and there is no module.
+//     Seed elf_nobuildinfo_scanned has no .go.buildinfo and no .symtab.
 //   - Otherwise the first byte picks one parser for the rest:
-//     0: Pclntab::Parse (functions in address order, FindByAddress agrees);
-//     1: module info text (at most one entry per line) and Go string
-//        unquoting;
+//     0: Pclntab::Parse (functions in address order, FindByAddress agrees;
+//        a parsed header has a Go 1.18+ generation);
+//     1: module info text (at most one entry per line), Go string
+//        unquoting and the Go version grammar;
 //     2: ScanReturns (RETs in order, inside the code, C3/C2 opcodes).
 #include <algorithm>
 #include <cstddef>
@@ -21,6 +25,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
+#include "golang/build_version.h"
 #include "golang/buildinfo.h"
 #include "golang/call_sites.h"
 #include "golang/go_binary.h"
@@ -63,6 +68,11 @@ void FuzzGoBinary(ByteSpan data) {
   }
   const ByteSpan file = binary->elf().bytes();
   (void)binary->build_id();
+  (void)binary->uses_cgo();
+  if (!binary->has_build_info()) {
+    FUZZ_CHECK(gcpilot::golang::LooksLikeGoVersion(binary->go_version()));
+    FUZZ_CHECK(binary->module_path().empty() && binary->main_package_path().empty());
+  }
   for (const char* name : {"runtime.gcStart", "main.main", "runtime.rt0_go.abi0", "a"}) {
     auto fn = binary->FindFunction(name);
     if (!fn.ok()) continue;
@@ -113,8 +123,11 @@ void FuzzGoBinary(ByteSpan data) {
 }
 
 void FuzzPclntab(ByteSpan data) {
+  const auto generation = gcpilot::golang::PclntabGenerationOf(data);
   auto table = Pclntab::Parse(data, 0x401000);
   if (!table.ok()) return;
+  FUZZ_CHECK(generation == gcpilot::golang::PclntabGeneration::kGo118 ||
+             generation == gcpilot::golang::PclntabGeneration::kGo120);
   uint64_t previous = 0;
   const size_t n = table->size() < 4096 ? table->size() : 4096;
   for (size_t i = 0; i < n; ++i) {
@@ -143,6 +156,9 @@ void FuzzModuleInfo(ByteSpan data) {
   FUZZ_CHECK(info.settings.size() + info.deps.size() <= lines);
   std::string out;
   (void)gcpilot::golang::UnquoteGoString(text, out);
+  if (gcpilot::golang::LooksLikeGoVersion(text)) {
+    FUZZ_CHECK(text.starts_with("go1.") || text.starts_with("devel "));
+  }
 }
 
 void FuzzScanReturns(ByteSpan data) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything gcpilot needs to build, test and benchmark on Debian 12.
+# Installs everything gcpilot needs to build, test and benchmark on Debian 12,
+# and the Go release toolchains the tests use (scripts/go_toolchains.sh).
 #
 # Idempotent: when every package is already present it only checks and exits
 # (no apt-get update). It adds the bookworm-backports suite by reusing the
@@ -141,3 +142,6 @@ main() {
 # npm step follows.
 (main "$@")
 ensure_web_deps
+# The Go release toolchains the tests build with (1.24-1.27, and older
+# patches), fetched by the go command into the module cache.
+bash "$(dirname "${BASH_SOURCE[0]}")/go_toolchains.sh" fetch

@@ -138,7 +138,8 @@ int Main(int argc, char** argv) {
       "List the Go processes on this host: Go version, package, stripped, container, and "
       "GOMAXPROCS/GOGC/GOMEMLIMIT read from their memory.");
   ps_cmd->add_flag("--json", ps.json, "JSON lines, one per process");
-  ps_cmd->add_flag("--all", ps.all, "Also list the other processes, with why they are not Go");
+  ps_cmd->add_flag("--all", ps.all,
+                   "Also list the other processes, with why they are not Go or not readable");
 
   WatchOptions watch;
   CLI::App* watch_cmd = app.add_subcommand(

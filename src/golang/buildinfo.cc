@@ -114,6 +114,10 @@ std::optional<BuildSetting> ParseBuildLine(std::string_view kv) {
 
 }  // namespace
 
+std::string_view VersionSourceName(VersionSource source) {
+  return source == VersionSource::kBuildInfo ? "buildinfo" : "runtime.buildVersion";
+}
+
 const std::string* BuildInfo::Setting(std::string_view key) const {
   for (const BuildSetting& s : settings) {
     if (s.key == key) return &s.value;

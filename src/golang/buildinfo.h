@@ -34,8 +34,19 @@ struct BuildSetting {
   std::string value;
 };
 
+// Where BuildInfo::go_version came from.
+enum class VersionSource {
+  kBuildInfo,  // The .go.buildinfo blob, with the module info.
+  // No .go.buildinfo (removed by a packager): the runtime.buildVersion
+  // string (build_version.h). Package, module, deps and settings are empty.
+  kRuntimeBuildVersion,
+};
+// "buildinfo" / "runtime.buildVersion".
+std::string_view VersionSourceName(VersionSource source);
+
 struct BuildInfo {
-  std::string go_version;              // "go1.22.12".
+  std::string go_version;  // "go1.22.12".
+  VersionSource version_source = VersionSource::kBuildInfo;
   std::string main_package_path;       // "path" line: "gcpilot.dev/testprogs/steady".
   GoModule main_module;                // "mod" line: {"gcpilot.dev/testprogs", "(devel)", ""}.
   std::vector<GoModule> deps;          // "dep" lines.
@@ -44,6 +55,8 @@ struct BuildInfo {
 
   // The value of build setting `key`, or nullptr.
   const std::string* Setting(std::string_view key) const;
+  // False when the binary had no .go.buildinfo (see VersionSource).
+  bool has_build_info() const { return version_source == VersionSource::kBuildInfo; }
 };
 
 // Finds and parses the build info of `elf`: the .go.buildinfo section, or

@@ -5,12 +5,39 @@
 #include <mutex>
 #include <utility>
 
+#include "golang/build_version.h"
 #include "golang/runtime_layout.h"
 
 namespace gcpilot::golang {
 
 namespace {
+
 constexpr size_t kMaxMemoizedMembers = 1024;  // Bounds a caller with unbounded keys.
+
+// The build info of a binary without .go.buildinfo: a Go binary when it has
+// a Go pclntab, with the version from runtime.buildVersion.
+StatusOr<BuildInfo> BuildInfoWithoutBuildInfo(const ElfFile& elf, const SymbolResolver& symbols) {
+  std::optional<PclntabGeneration> generation = FindPclntabGeneration(elf, symbols.symtab());
+  if (!generation && symbols.pclntab() != nullptr) {
+    generation = symbols.pclntab()->table.version() == PclntabVersion::kGo118
+                     ? PclntabGeneration::kGo118
+                     : PclntabGeneration::kGo120;
+  }
+  if (!generation) {
+    return Status::NotFound(elf.path() + ": not a Go binary (no Go build info, no Go pclntab)");
+  }
+  auto version = FindRuntimeBuildVersion(elf, symbols.symtab());
+  if (!version.ok()) {
+    return Status::DataLoss(version.status().message() + " (a Go binary with a " +
+                            std::string(PclntabGenerationName(*generation)) +
+                            " pclntab and no build info: its Go version is unknown)");
+  }
+  BuildInfo info;
+  info.go_version = std::move(*version);
+  info.version_source = VersionSource::kRuntimeBuildVersion;
+  return info;
+}
+
 }  // namespace
 
 struct GoBinary::DwarfMemo {
@@ -40,13 +67,23 @@ StatusOr<GoBinary> GoBinary::FromElf(ElfFile elf) {
   binary.layout_memo_ = std::make_unique<LayoutMemo>();
   binary.elf_ = std::make_unique<const ElfFile>(std::move(elf));
   auto info = ReadBuildInfo(*binary.elf_);
-  if (!info.ok()) return info.status();
-  binary.build_info_ = std::move(*info);
+  if (!info.ok() && info.status().code() != StatusCode::kNotFound) return info.status();
   auto symbols = SymbolResolver::Create(*binary.elf_);
+  if (!info.ok()) {
+    // An old Go pclntab (InvalidArgument) says more than "no build info".
+    if (!symbols.ok()) {
+      return symbols.status().code() == StatusCode::kInvalidArgument ? symbols.status()
+                                                                     : info.status();
+    }
+    info = BuildInfoWithoutBuildInfo(*binary.elf_, *symbols);
+    if (!info.ok()) return info.status();
+  }
+  binary.build_info_ = std::move(*info);
   if (!symbols.ok()) return symbols.status();
   binary.symbols_ = std::make_unique<const SymbolResolver>(std::move(*symbols));
   binary.has_dwarf_ = binary.elf_->FindSection(".debug_info") != nullptr ||
                       binary.elf_->FindSection(".zdebug_info") != nullptr;
+  binary.uses_cgo_ = binary.symbols_->FindFunction("crosscall2").ok();
   return binary;
 }
 

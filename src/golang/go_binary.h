@@ -1,5 +1,6 @@
 // GoBinary: everything gcpilot reads from one Go executable, parsed once:
-// Go version and module (from .go.buildinfo), build ID, PIE or not,
+// Go version and module (from .go.buildinfo; without it, the version from
+// runtime.buildVersion and no module), build ID, PIE or not, cgo or not,
 // stripped or not, DWARF present or not, and function / global lookups
 // (.symtab, else .gopclntab) with uprobe file offsets and RET offsets.
 //
@@ -35,9 +36,14 @@ struct StructMemberQuery {
 
 class GoBinary {
  public:
-  // Parses the Go executable at `path`. Errors: those of ElfFile::Open;
-  // NotFound "not a Go binary" without Go build info; the pclntab/symtab
-  // errors of SymbolResolver::Create when no function table is usable.
+  // Parses the Go executable at `path`. A file without .go.buildinfo is a
+  // Go binary when it has a Go pclntab; its version then comes from
+  // runtime.buildVersion (version_source()). Errors: those of ElfFile::Open;
+  // NotFound "not a Go binary" with neither build info nor a Go pclntab;
+  // DataLoss for corrupt build info, or without build info when the
+  // runtime.buildVersion string is missing or ambiguous (the message says
+  // which); the pclntab/symtab errors of SymbolResolver::Create when no
+  // function table is usable.
   static StatusOr<GoBinary> Open(const std::string& path);
   // Same, from a copy of `bytes` (fuzzing, tests).
   static StatusOr<GoBinary> OpenFromMemory(std::span<const uint8_t> bytes,
@@ -49,6 +55,10 @@ class GoBinary {
 
   const std::string& path() const { return elf_->path(); }
   const std::string& go_version() const { return build_info_.go_version; }  // "go1.22.12"
+  // Where go_version() came from; without build info the module and package
+  // below are empty.
+  VersionSource version_source() const { return build_info_.version_source; }
+  bool has_build_info() const { return build_info_.has_build_info(); }
   // The main module ("mod" line), e.g. "gcpilot.dev/testprogs".
   const std::string& module_path() const { return build_info_.main_module.path; }
   const std::string& module_version() const { return build_info_.main_module.version; }
@@ -60,6 +70,11 @@ class GoBinary {
   bool stripped() const { return !symbols_->has_symtab(); }  // No .symtab.
   bool has_dwarf() const { return has_dwarf_; }
   bool pie() const { return elf_->is_pie(); }
+  // Links runtime/cgo, so C code runs in the process: its assembly entry
+  // point from C, crosscall2, is in the function table (stripped or not).
+  // The CGO_ENABLED=1 build setting alone does not say so: it is the default
+  // wherever a C compiler is installed, also for pure Go programs.
+  bool uses_cgo() const { return uses_cgo_; }
 
   const ElfFile& elf() const { return *elf_; }
   const SymbolResolver& symbols() const { return *symbols_; }
@@ -98,6 +113,7 @@ class GoBinary {
   BuildInfo build_info_;
   std::unique_ptr<const SymbolResolver> symbols_;
   bool has_dwarf_ = false;
+  bool uses_cgo_ = false;
   struct DwarfMemo;
   std::unique_ptr<DwarfMemo> dwarf_memo_;  // Heap: keeps GoBinary movable.
   // ResolveRuntimeLayout()'s memo (defined in go_binary.cc).

@@ -42,7 +42,11 @@ StatusOr<std::shared_ptr<const GoBinary>> GoBinaryCache::Get(const std::string& 
   const FileIdentity read_identity = parsed->elf().identity();
   if (auto it = by_identity_.find(read_identity); it != by_identity_.end()) return it->second;
   std::shared_ptr<const GoBinary> binary;
-  const std::string build_id = parsed->build_id();
+  // The size too: a file rewritten by objcopy (no .go.buildinfo, no DWARF)
+  // keeps its build ID but is not the same binary.
+  const std::string build_id = parsed->build_id().empty()
+                                   ? ""
+                                   : parsed->build_id() + " " + std::to_string(read_identity.size);
   if (!build_id.empty()) {
     if (auto it = by_build_id_.find(build_id); it != by_build_id_.end()) {
       ++stats_.build_id_hits;

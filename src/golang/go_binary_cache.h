@@ -1,7 +1,8 @@
 // GoBinaryCache: parses each Go binary once. Get(path) stats the file and
 // returns the GoBinary already parsed for the same (device, inode, mtime,
-// size), or for the same build ID (the same build at another path, e.g. 50
-// replicas in 50 container root file systems); otherwise it parses the
+// size), or for the same build ID and size (the same build at another path,
+// e.g. 50 replicas in 50 container root file systems; a copy rewritten by
+// objcopy keeps the build ID but not the size); otherwise it parses the
 // file. Failures (e.g. "not a Go binary") are remembered per file identity
 // too, so re-scanning processes does not re-read non-Go executables.
 // A binary found by build ID keeps the path it was first parsed from.

@@ -44,6 +44,24 @@ TEST(GoBinaryCacheTest, ReusesBySameFileAndBySameBuildId) {
   }
 }
 
+TEST(GoBinaryCacheTest, AnObjcopyRewriteOfTheSameBuildIsNotShared) {
+  GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
+  testing::TempDir dir;
+  const std::string nobi = dir.path() + "/nobi";
+  ASSERT_EQ(testing::RunCommand("objcopy --remove-section .go.buildinfo '" + progs[0].path + "' '" +
+                                nobi + "' 2>&1 && echo ok"),
+            "ok\n");
+  GoBinaryCache cache;
+  auto original = cache.Get(progs[0].path);
+  auto rewritten = cache.Get(nobi);
+  ASSERT_TRUE(original.ok() && rewritten.ok()) << rewritten.status().ToString();
+  EXPECT_EQ((*original)->build_id(), (*rewritten)->build_id());
+  EXPECT_NE(original->get(), rewritten->get());
+  EXPECT_TRUE((*original)->has_build_info());
+  EXPECT_FALSE((*rewritten)->has_build_info());
+  EXPECT_EQ(cache.stats().build_id_hits, 0u);
+}
+
 TEST(GoBinaryCacheTest, RemembersFailuresAndPrunes) {
   GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
   testing::TempDir dir;

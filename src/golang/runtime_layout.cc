@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -25,6 +26,12 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 bool IsRequired(size_t field) {
   return field == static_cast<size_t>(RuntimeField::kMemstatsNumgc) ||
          field == static_cast<size_t>(RuntimeField::kMemstatsPauseNs);
@@ -39,7 +46,30 @@ class RuntimeLayoutResolver {
       : binary_(binary), version_(binary.go_version()) {}
 
   StatusOr<RuntimeLayout> Resolve() {
-    const bool have_table = TableHasVersion(version_);
+    const std::vector<std::string> candidates = TableCandidates(version_);
+    if (candidates.empty() || candidates.front() == version_) {
+      return ResolveWith(candidates.empty() ? "" : candidates.front());
+    }
+    // No table for this exact version: the nearest tabled versions whose
+    // code references all agree in this binary (their offsets are encoded
+    // in the references, so a changed layout does not match).
+    Status first_error = Status::Ok();
+    for (const std::string& table_version : candidates) {
+      auto layout = ResolveWith(table_version);
+      if (layout.ok()) return layout;
+      if (first_error.ok()) first_error = layout.status();
+    }
+    std::string message = first_error.message() + " (no offset table for " + version_ +
+                          "; tried the layouts of " + Join(candidates) + ")";
+    return first_error.code() == StatusCode::kDataLoss ? Status::DataLoss(std::move(message))
+                                                       : Status::NotFound(std::move(message));
+  }
+
+ private:
+  // Resolves with the table rows of `table_version` ("" when there is none).
+  StatusOr<RuntimeLayout> ResolveWith(const std::string& table_version) {
+    table_version_ = table_version;
+    const bool have_table = !table_version.empty();
     // Member offsets.
     Offsets offsets;
     Members members;
@@ -56,10 +86,9 @@ class RuntimeLayoutResolver {
     if (offsets_how.empty()) {
       if (!have_table) return NoTable(binary_.stripped() ? "" : " without DWARF (-w)");
       offsets = OffsetsFromTable();
+      members = MembersFromTable();
       offsets_how = "table";
     }
-    // Offsets of members reached through pointers, from the same source.
-    if (offsets_how == "table") members = MembersFromTable();
     // Global addresses.
     Addresses addresses;
     std::string addresses_how;
@@ -77,7 +106,12 @@ class RuntimeLayoutResolver {
       }
       addresses_how = "code";
     }
+    return Assemble(offsets, members, addresses, addresses_how, offsets_how);
+  }
 
+  StatusOr<RuntimeLayout> Assemble(const Offsets& offsets, const Members& members,
+                                   const Addresses& addresses, const std::string& addresses_how,
+                                   const std::string& offsets_how) const {
     RuntimeLayout layout;
     layout.members_ = members;
     for (size_t f = 0; f < kRuntimeFieldCount; ++f) {
@@ -91,17 +125,25 @@ class RuntimeLayoutResolver {
                                 " not located (" + addresses_how + "+" + offsets_how + ")");
       }
     }
-    layout.how_ = addresses_how == "symtab" && offsets_how == "dwarf"
-                      ? "dwarf"
-                      : addresses_how + "+" + offsets_how + " " + version_;
+    if (addresses_how == "symtab" && offsets_how == "dwarf") {
+      layout.how_ = "dwarf";
+    } else {
+      layout.how_ = addresses_how + "+" + offsets_how + " " + table_version_;
+      if (table_version_ != version_) {
+        layout.how_ += " (nearest to " + version_ + "; code references agree)";
+        layout.table_fallback_ = true;
+      }
+    }
     return layout;
   }
 
- private:
+  // The minor of the table version in use.
+  int TableMinor() const { return ParseGoVersion(table_version_).value_or(GoVersionNumber{}).minor; }
+
   Status NoTable(const std::string& what) const {
     const std::string kind = binary_.stripped() ? "stripped " + version_ : version_;
     return Status::NotFound(binary_.path() + ": " + kind + " binary" + what +
-                            ": no offset table for this exact Go version (have " +
+                            ": no offset table for this Go version or its minor (have " +
                             TableVersionList() + ")");
   }
 
@@ -157,10 +199,15 @@ class RuntimeLayoutResolver {
     return offsets;
   }
 
+  // The table's offsets. For a version the table lacks, only offsets that
+  // every tabled patch of the minor shares: the others may have moved.
   Offsets OffsetsFromTable() const {
     Offsets offsets;
+    const bool exact = table_version_ == version_;
     for (const TableOffset& row : TableOffsets()) {
-      if (row.go_version == version_) offsets[static_cast<size_t>(row.field)] = row.offset;
+      if (row.go_version != table_version_) continue;
+      if (!exact && !FieldStableInMinor(TableMinor(), row.field)) continue;
+      offsets[static_cast<size_t>(row.field)] = row.offset;
     }
     return offsets;
   }
@@ -196,8 +243,10 @@ class RuntimeLayoutResolver {
 
   Members MembersFromTable() const {
     Members members;
+    const bool exact = table_version_ == version_;
     for (const TableMember& row : TableMembers()) {
-      if (row.go_version != version_) continue;
+      if (row.go_version != table_version_) continue;
+      if (!exact && !MemberStableInMinor(TableMinor(), row.member)) continue;
       const size_t m = static_cast<size_t>(row.member);
       members[m] = MemberLocation{row.offset, MemberSpec(row.member).scalar_size};
     }
@@ -206,7 +255,7 @@ class RuntimeLayoutResolver {
 
   const TableGlobal* FindTableGlobal(RuntimeGlobal g) const {
     for (const TableGlobal& row : TableGlobals()) {
-      if (row.go_version == version_ && row.global == g) return &row;
+      if (row.go_version == table_version_ && row.global == g) return &row;
     }
     return nullptr;
   }
@@ -225,7 +274,8 @@ class RuntimeLayoutResolver {
       const TableGlobal* row = check_table ? FindTableGlobal(global) : nullptr;
       if (row != nullptr && row->size != info->size) {
         return Status::DataLoss(binary_.path() + ": " + info->name + " has size " +
-                                std::to_string(info->size) + " but " + version_ + " has size " +
+                                std::to_string(info->size) + " but " + table_version_ +
+                                " has size " +
                                 std::to_string(row->size) +
                                 " in the offset table: not the runtime the table describes");
       }
@@ -253,70 +303,90 @@ class RuntimeLayoutResolver {
     return &*it->second;
   }
 
+  // Where `global` lies, from the table's code references: each names a
+  // function, an instruction (mnemonic, access size) and the offset from the
+  // global that its RIP-relative operand points at. Every matching operand
+  // of a function proposes a base; the base proposed by the most functions
+  // wins, and must be proposed by at least two. Between bases proposed by
+  // as many functions, the one proposed by more operands at the table's own
+  // operand index wins (the same code as the table's builds); a tie left
+  // after that is refused as ambiguous.
   StatusOr<uint64_t> AddressFromCode(RuntimeGlobal global) {
     const std::string symbol(GlobalSpec(global).symbol);
     const std::string where = binary_.path() + ": " + version_ + ": " + symbol + ": ";
     const TableGlobal* table_global = FindTableGlobal(global);
-    if (table_global == nullptr) return Status::NotFound(where + "not in the offset table");
-    struct Found {
-      std::string_view function;
-      uint64_t base;
-    };
-    std::vector<Found> found;
-    size_t listed = 0;
+    if (table_global == nullptr) {
+      return Status::NotFound(where + "not in the offset table of " + table_version_);
+    }
+    std::map<uint64_t, Votes> votes;
+    size_t listed = 0, present = 0;
     for (const TableReference& ref : TableReferences()) {
-      if (ref.go_version != version_ || ref.global != global) continue;
+      if (ref.go_version != table_version_ || ref.global != global) continue;
       ++listed;
       auto code = Code(ref.function);
       if (!code.ok()) return code.status();
-      if (*code == nullptr) continue;  // Not linked into this program.
+      if (*code == nullptr) continue;  // Not linked into this program, or inlined.
+      ++present;
+      std::map<uint64_t, bool> bases;  // Base -> proposed at the table's index.
       uint32_t index = 0;
-      const DecodedInstruction* hit = nullptr;
       for (const DecodedInstruction& insn : **code) {
         if (!insn.rip_target) continue;
-        if (index++ == ref.index) {
-          hit = &insn;
-          break;
+        if (insn.mnemonic == ref.mnemonic && insn.rip_access_size == ref.access_size) {
+          bases[*insn.rip_target - static_cast<uint64_t>(ref.offset)] |= index == ref.index;
         }
+        ++index;
       }
-      if (hit == nullptr) {
-        return Status::DataLoss(where + std::string(ref.function) + " has only " +
-                                std::to_string(index) +
-                                " RIP-relative operands; the table expects operand " +
-                                std::to_string(ref.index) + " (code differs from the table)");
-      }
-      if (hit->mnemonic != ref.mnemonic || hit->rip_access_size != ref.access_size) {
-        return Status::DataLoss(where + std::string(ref.function) + " operand " +
-                                std::to_string(ref.index) + " is " + hit->mnemonic + "/" +
-                                std::to_string(hit->rip_access_size) + ", the table expects " +
-                                std::string(ref.mnemonic) + "/" + std::to_string(ref.access_size) +
-                                " (code differs from the table)");
-      }
-      found.push_back({ref.function, *hit->rip_target - static_cast<uint64_t>(ref.offset)});
-    }
-    if (found.size() < 2) {
-      return Status::NotFound(where + "only " + std::to_string(found.size()) + " of " +
-                              std::to_string(listed) + " code references found; need 2 that agree");
-    }
-    for (const Found& f : found) {
-      if (f.base != found[0].base) {
-        return Status::DataLoss(
-            where + "code references disagree: " + std::string(found[0].function) + " gives " +
-            Hex(found[0].base) + ", " + std::string(f.function) + " gives " + Hex(f.base));
+      for (const auto& [base, at_index] : bases) {
+        votes[base].functions.push_back(ref.function);
+        votes[base].at_index += at_index ? 1 : 0;
       }
     }
-    const uint64_t base = found[0].base;
+    return PickBase(where, table_global, votes, listed, present);
+  }
+
+  struct Votes {
+    std::vector<std::string_view> functions;
+    size_t at_index = 0;
+    auto score() const { return std::pair(functions.size(), at_index); }
+  };
+
+  StatusOr<uint64_t> PickBase(const std::string& where, const TableGlobal* table_global,
+                              const std::map<uint64_t, Votes>& votes, size_t listed,
+                              size_t present) const {
+    uint64_t best = 0;
+    std::pair<size_t, size_t> best_score{0, 0}, runner_up{0, 0};
+    for (const auto& [base, v] : votes) {
+      if (v.score() > best_score) {
+        runner_up = best_score;
+        best = base;
+        best_score = v.score();
+      } else if (v.score() > runner_up) {
+        runner_up = v.score();
+      }
+    }
+    const size_t best_votes = best_score.first;
+    const std::string counts = std::to_string(present) + " of " + std::to_string(listed) +
+                               " referencing functions of " + table_version_ + " present";
+    if (best_votes < 2) {
+      return Status::NotFound(where + "no two code references agree (" + counts +
+                              "): the code differs from the table");
+    }
+    if (runner_up == best_score) {
+      return Status::DataLoss(where + "code references are ambiguous: two addresses have " +
+                              std::to_string(best_votes) + " votes (" + counts + ")");
+    }
     const ElfSection* section = binary_.elf().FindSection(table_global->section);
-    if (section == nullptr || base < section->address || base - section->address > section->size ||
-        table_global->size > section->size - (base - section->address)) {
-      return Status::DataLoss(where + "code gives " + Hex(base) + ", which is not inside " +
+    if (section == nullptr || best < section->address || best - section->address > section->size ||
+        table_global->size > section->size - (best - section->address)) {
+      return Status::DataLoss(where + "code gives " + Hex(best) + ", which is not inside " +
                               std::string(table_global->section));
     }
-    return base;
+    return best;
   }
 
   const GoBinary& binary_;
   const std::string version_;
+  std::string table_version_;  // The table rows in use ("" for none).
   std::map<std::string, StatusOr<std::vector<DecodedInstruction>>, std::less<>> code_;
 };
 

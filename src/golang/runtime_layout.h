@@ -57,12 +57,13 @@ enum class RuntimeField : uint8_t {
   kAllglen,                   // runtime.allglen uintptr
   kAllpArray,                 // runtime.allp: the slice's array pointer
   kAllpLen,                   // runtime.allp: the slice's len
-  kSchedGFreeN,               // runtime.sched.gFree.n int32
+  kSchedGFreeN,               // runtime.sched.gFree.n int32 (1.25+: gFree.stack.size)
   kSchedNgsys,                // runtime.sched.ngsys uint32 (1.19) / atomic.Int32: the value
   kAllgsArray,                // runtime.allgs: the slice's array pointer ([]*g)
   kAllgsLen,                  // runtime.allgs: the slice's len
   kMheapPagesInUse,           // runtime.mheap_.pagesInUse (atomic.Uint64 1.19 / Uintptr 1.21+)
   kAllfin,                    // runtime.allfin *finblock: every finalizer block ever made
+  kSchedGFreeNoStack,         // runtime.sched.gFree.noStack.size int32 (1.25+ only)
   kCount
 };
 inline constexpr size_t kRuntimeFieldCount = static_cast<size_t>(RuntimeField::kCount);
@@ -73,7 +74,7 @@ std::string_view RuntimeFieldName(RuntimeField f);
 // Members of runtime types reached through pointers (not globals): their
 // offsets from the start of the pointed-to struct.
 enum class RuntimeMember : uint8_t {
-  kPGFreeN,          // runtime.p.gFree.n int32 (dead Gs cached on the P)
+  kPGFreeN,          // runtime.p.gFree.n int32 (dead Gs cached on the P; 1.25+: gFree.size)
   kGAtomicstatus,    // runtime.g.atomicstatus uint32 (atomic.Uint32 on 1.20+: the value)
   kGGoid,            // runtime.g.goid int64 (1.19) / uint64
   kGGopc,            // runtime.g.gopc uintptr: PC of the go statement that created it
@@ -117,12 +118,18 @@ class RuntimeLayout {
   // "symtab+table go1.22.12" (-w), "code+table go1.22.12" (stripped),
   // "code+dwarf go1.22.12" (DWARF without .symtab).
   const std::string& how() const { return how_; }
+  // True when the binary's exact Go version has no table rows and those of
+  // the nearest tabled version of its minor (or, for a newer minor, of the
+  // newest) were used: offsets that differ between that minor's tabled
+  // patches are left out, and the code references must all agree.
+  bool table_fallback() const { return table_fallback_; }
 
  private:
   friend class RuntimeLayoutResolver;
   std::array<std::optional<FieldLocation>, kRuntimeFieldCount> fields_{};
   std::array<std::optional<MemberLocation>, kRuntimeMemberCount> members_{};
   std::string how_;
+  bool table_fallback_ = false;
 };
 
 // The layout of `binary`'s runtime, memoized per GoBinary (the first call

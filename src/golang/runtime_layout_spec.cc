@@ -53,7 +53,8 @@ constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
     {G::kAllglen, {"", ""}, 8, 8},
     {G::kAllp, {"array", ""}, 8, 8},
     {G::kAllp, {"len", ""}, 8, 8},
-    {G::kSched, {"gFree.n", ""}, 4, 4},
+    // 1.25+: the free lists count themselves (gList.size), no gFree.n.
+    {G::kSched, {"gFree.n", "gFree.stack.size"}, 4, 4},
     // 1.21+: atomic.Int32; 1.19: a plain uint32.
     {G::kSched, {"ngsys.value", "ngsys"}, 4, 4},
     {G::kAllgs, {"array", ""}, 8, 8},
@@ -61,10 +62,11 @@ constexpr std::array<RuntimeFieldSpec, kRuntimeFieldCount> kFields = {{
     // 1.19: atomic.Uint64; 1.21+: atomic.Uintptr (both 8 bytes here).
     {G::kMheap, {"pagesInUse.value", "pagesInUse"}, 8, 8},
     {G::kAllfin, {"", ""}, 8, 8},
+    {G::kSched, {"gFree.noStack.size", ""}, 4, 4},
 }};
 
 constexpr std::array<RuntimeMemberSpec, kRuntimeMemberCount> kMembers = {{
-    {"runtime.p", {"gFree.n", ""}, 4},
+    {"runtime.p", {"gFree.n", "gFree.size"}, 4},  // 1.25+: a gList with its size.
     // 1.20+: atomic.Uint32; 1.19: a plain uint32.
     {"runtime.g", {"atomicstatus.value", "atomicstatus"}, 4},
     {"runtime.g", {"goid", ""}, 8},
@@ -115,6 +117,7 @@ constexpr std::array<std::string_view, kRuntimeFieldCount> kFieldNames = {
     "allgs.len",
     "mheap_.pagesInUse",
     "allfin",
+    "sched.gFree.noStack.size",
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "golang/runtime_layout_table.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 namespace gcpilot::golang {
@@ -62,6 +63,21 @@ std::span<const TableMember> TableMembers() { return WithoutSentinel(kMembers); 
 std::span<const TableGlobal> TableGlobals() { return WithoutSentinel(kGlobals); }
 std::span<const TableReference> TableReferences() { return WithoutSentinel(kReferences); }
 
+std::optional<GoVersionNumber> ParseGoVersion(std::string_view v) {
+  if (!v.starts_with("go1.")) return std::nullopt;
+  v.remove_prefix(4);
+  GoVersionNumber n;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n.minor);
+  if (ec != std::errc() || p == v.data()) return std::nullopt;
+  v.remove_prefix(static_cast<size_t>(p - v.data()));
+  if (v.empty()) return n;
+  if (v[0] != '.') return std::nullopt;  // "go1.23rc1": no release.
+  v.remove_prefix(1);
+  auto [q, ec2] = std::from_chars(v.data(), v.data() + v.size(), n.patch);
+  if (ec2 != std::errc() || q != v.data() + v.size()) return std::nullopt;
+  return n;
+}
+
 std::vector<std::string> TableVersions() {
   std::vector<std::string> versions;
   for (const TableGlobal& g : TableGlobals()) {
@@ -70,19 +86,8 @@ std::vector<std::string> TableVersions() {
     }
   }
   std::sort(versions.begin(), versions.end(), [](const std::string& a, const std::string& b) {
-    // Numeric order of "go1.X.Y".
-    auto key = [](const std::string& v) {
-      std::vector<int> parts;
-      size_t pos = 2;
-      while (pos < v.size()) {
-        parts.push_back(std::atoi(v.c_str() + pos));
-        const size_t dot = v.find('.', pos);
-        if (dot == std::string::npos) break;
-        pos = dot + 1;
-      }
-      return parts;
-    };
-    return key(a) < key(b);
+    return ParseGoVersion(a).value_or(GoVersionNumber{}) <
+           ParseGoVersion(b).value_or(GoVersionNumber{});
   });
   return versions;
 }
@@ -93,9 +98,84 @@ bool TableHasVersion(std::string_view go_version) {
 }
 
 std::string TableVersionList() {
+  // Consecutive versions of one minor are shown as a range.
   std::string out;
-  for (const std::string& v : TableVersions()) out += (out.empty() ? "" : ", ") + v;
+  const std::vector<std::string> versions = TableVersions();
+  for (size_t i = 0; i < versions.size();) {
+    const int minor = ParseGoVersion(versions[i]).value_or(GoVersionNumber{}).minor;
+    size_t j = i;
+    while (j + 1 < versions.size() &&
+           ParseGoVersion(versions[j + 1]).value_or(GoVersionNumber{}).minor == minor) {
+      ++j;
+    }
+    out += out.empty() ? "" : ", ";
+    out += versions[i];
+    if (j > i) out += ".." + versions[j] + " (" + std::to_string(j - i + 1) + ")";
+    i = j + 1;
+  }
   return out.empty() ? "none" : out;
+}
+
+std::vector<std::string> TableCandidates(std::string_view go_version) {
+  if (TableHasVersion(go_version)) return {std::string(go_version)};
+  const std::optional<GoVersionNumber> want = ParseGoVersion(go_version);
+  if (!want) return {};
+  std::vector<std::pair<GoVersionNumber, std::string>> same, newest;
+  int newest_minor = 0;
+  for (const std::string& v : TableVersions()) {
+    const GoVersionNumber n = ParseGoVersion(v).value_or(GoVersionNumber{});
+    if (n.minor == want->minor) same.emplace_back(n, v);
+    newest_minor = std::max(newest_minor, n.minor);
+  }
+  if (same.empty() && want->minor > newest_minor) {
+    for (const std::string& v : TableVersions()) {
+      const GoVersionNumber n = ParseGoVersion(v).value_or(GoVersionNumber{});
+      if (n.minor == newest_minor) same.emplace_back(n, v);
+    }
+    std::sort(same.begin(), same.end(), [](const auto& a, const auto& b) { return a > b; });
+  } else {
+    std::sort(same.begin(), same.end(), [&](const auto& a, const auto& b) {
+      const int da = std::abs(a.first.patch - want->patch);
+      const int db = std::abs(b.first.patch - want->patch);
+      return da != db ? da < db : a.first < b.first;
+    });
+  }
+  std::vector<std::string> out;
+  for (auto& [n, v] : same) out.push_back(std::move(v));
+  return out;
+}
+
+namespace {
+
+template <typename Row, typename Key>
+bool StableInMinor(std::span<const Row> rows, int minor, Key key) {
+  std::optional<uint32_t> seen;
+  size_t versions_with_row = 0;
+  for (const Row& row : rows) {
+    if (!key(row)) continue;
+    if (ParseGoVersion(row.go_version).value_or(GoVersionNumber{}).minor != minor) continue;
+    ++versions_with_row;
+    if (seen && *seen != row.offset) return false;
+    seen = row.offset;
+  }
+  size_t versions_of_minor = 0;
+  for (const std::string& v : TableVersions()) {
+    if (ParseGoVersion(v).value_or(GoVersionNumber{}).minor == minor) ++versions_of_minor;
+  }
+  // A field some patches lack is not stable either.
+  return seen.has_value() && versions_with_row == versions_of_minor;
+}
+
+}  // namespace
+
+bool FieldStableInMinor(int minor, RuntimeField field) {
+  return StableInMinor(TableOffsets(), minor,
+                       [&](const TableOffset& r) { return r.field == field; });
+}
+
+bool MemberStableInMinor(int minor, RuntimeMember member) {
+  return StableInMinor(TableMembers(), minor,
+                       [&](const TableMember& r) { return r.member == member; });
 }
 
 }  // namespace gcpilot::golang

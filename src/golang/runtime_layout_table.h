@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,7 +44,10 @@ struct TableReference {
   std::string_view go_version;
   RuntimeGlobal global;
   std::string_view function;  // "runtime.gcStart".
-  uint32_t index;             // Among the function's RIP-relative operands, from 0.
+  // Among the function's RIP-relative operands in the generator's builds,
+  // from 0. Informative only: matching ignores it, since other builds of
+  // the same runtime (-pgo, other inlining) shift the operands.
+  uint32_t index;
   std::string_view mnemonic;  // Capstone's: "mov", "lea", ...
   uint8_t access_size;        // DecodedInstruction::rip_access_size.
   int64_t offset;             // Operand target - global address.
@@ -57,7 +61,29 @@ std::span<const TableReference> TableReferences();
 // The exact versions the table covers, sorted ("go1.19.8", ...).
 std::vector<std::string> TableVersions();
 bool TableHasVersion(std::string_view go_version);
-// "go1.19.8, go1.21.13, ..." for messages.
+// "go1.19.8, go1.21.0..go1.21.13 (14), ..." for messages.
 std::string TableVersionList();
+
+// A "go1.X[.Y]" version as numbers; nullopt when it is not one (release
+// candidates and devel versions included: they have no table rows).
+struct GoVersionNumber {
+  int minor = 0;
+  int patch = 0;
+  auto operator<=>(const GoVersionNumber&) const = default;
+};
+std::optional<GoVersionNumber> ParseGoVersion(std::string_view go_version);
+
+// The table versions whose layout to try for `go_version`, best first: the
+// exact version alone when the table has it; else the versions of the same
+// minor, nearest patch first (the older of two equally near); else, for a
+// minor newer than the table's newest, that newest minor's versions, newest
+// first. Empty when nothing fits (an older minor the table lacks).
+std::vector<std::string> TableCandidates(std::string_view go_version);
+
+// Whether every table version of `minor` has the same offset for `field`
+// (or for `member`), so that an untabled patch of that minor can be trusted
+// to share it.
+bool FieldStableInMinor(int minor, RuntimeField field);
+bool MemberStableInMinor(int minor, RuntimeMember member);
 
 }  // namespace gcpilot::golang

@@ -99,6 +99,10 @@ std::vector<std::string> GoVersions() {
   return out;
 }
 
+std::vector<std::string> AllGoMinors() {
+  return {"1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"};
+}
+
 std::string ReadServePortSh() {
   return "port=; for i in $(seq 150); do "
          "port=$(sed -n 's|.*listening on http://127.0.0.1:\\([0-9]*\\).*|\\1|p' $D/serve.err); "

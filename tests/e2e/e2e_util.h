@@ -34,6 +34,9 @@ std::string GcpilotBin();
 std::string TestProg(const std::string& go_version, const std::string& name, bool stripped = false);
 // Go versions whose test programs were built.
 std::vector<std::string> GoVersions();
+// Every minor of the version matrix (scripts/go_toolchains.sh builds them
+// all; a missing one fails its tests rather than being skipped).
+std::vector<std::string> AllGoMinors();
 // Single-quoted for /bin/sh.
 std::string Quote(const std::string& s);
 

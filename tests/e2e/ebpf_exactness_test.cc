@@ -112,7 +112,7 @@ TEST_P(EbpfStrippedExactnessTest, AttachedBeforeStartCountsEveryCycleAndForcedOn
 }
 
 INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStrippedExactnessTest,
-                         testing::Values("1.19", "1.21", "1.22", "1.23"), GoVersionName);
+                         testing::ValuesIn(AllGoMinors()), GoVersionName);
 
 }  // namespace
 }  // namespace gcpilot::e2e

@@ -96,7 +96,7 @@ TEST_P(EbpfStwReasonsTest, EveryNonGcStopWithItsReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStwReasonsTest,
-                         testing::Values("1.19", "1.21", "1.22", "1.23"), GoVersionName);
+                         testing::ValuesIn(AllGoMinors()), GoVersionName);
 
 }  // namespace
 }  // namespace gcpilot::e2e

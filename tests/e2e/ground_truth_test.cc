@@ -50,7 +50,7 @@ std::string CaseName(const testing::TestParamInfo<Case>& info) {
 
 std::vector<Case> AllCases() {
   std::vector<Case> out;
-  for (const char* v : {"1.19", "1.21", "1.22", "1.23"}) {
+  for (const std::string& v : AllGoMinors()) {
     out.push_back({v, "steady", false, "-duration 3s"});
     out.push_back({v, "storm", false, "-duration 2s"});
     out.push_back({v, "periodicgc", false, "-duration 2s -interval 50ms"});

@@ -1,8 +1,9 @@
 // `gcpilot ps` against real Go processes of every installed Go version,
-// plain and stripped: version and package from .go.buildinfo, and GOGC /
-// GOMEMLIMIT / GOMAXPROCS read from process memory equal what the processes
-// were started with, stripped binaries included; the goroutine count read
-// from process memory equals runtime.NumGoroutine() of an idle program.
+// plain and stripped: version and package from .go.buildinfo (no cgo, no
+// PIE), and GOGC / GOMEMLIMIT / GOMAXPROCS read from process memory equal
+// what the processes were started with, stripped binaries included; the
+// goroutine count read from process memory equals runtime.NumGoroutine() of
+// an idle program.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -51,6 +52,10 @@ TEST(Ps, ListsGoProcessesWithTheirRuntimeSettings) {
       EXPECT_EQ(j["go_version"].get<std::string>().rfind("go" + v + ".", 0), 0u) << j.dump();
       EXPECT_EQ(j["package"], "gcpilot.dev/testprogs/idle");
       EXPECT_EQ(j["stripped"], stripped);
+      EXPECT_EQ(j["version_source"], "buildinfo");
+      EXPECT_EQ(j["build_info"], true);
+      EXPECT_EQ(j["cgo"], false);  // Built with CGO_ENABLED=0.
+      EXPECT_EQ(j["pie"], false);
       // Stripped binaries too: the runtime layout comes from the runtime's
       // code and the per-Go-version table (golang/runtime_layout.h).
       EXPECT_EQ(j["gogc"], 77) << j.dump();

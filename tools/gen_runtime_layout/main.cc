@@ -6,10 +6,11 @@
 //   - section and size of every runtime global (.symtab);
 //   - code references that locate each global in a stripped binary: RIP-
 //     relative operands of runtime functions that point into the global,
-//     kept only when identical (function, operand index, instruction, offset
-//     from the global) in every input binary, so that they do not depend on
-//     the user program. Up to kRefsPerGlobal are chosen, from distinct
-//     functions, preferring functions with few RIP-relative operands.
+//     kept only when identical (function, instruction, offset from the
+//     global) in every input binary, so that they depend neither on the user
+//     program nor on -pgo (the operand's index is recorded from the first
+//     binary, for information). Up to kRefsPerGlobal are chosen, from
+//     distinct functions, preferring functions with few RIP-relative operands.
 // Usage: gen_runtime_layout BINARY... > rows   (exit 1 with a message on error)
 #include <algorithm>
 #include <cstdio>
@@ -28,7 +29,7 @@
 namespace gcpilot::golang {
 namespace {
 
-constexpr size_t kRefsPerGlobal = 3;
+constexpr size_t kRefsPerGlobal = 4;
 
 struct Ref {
   std::string function;
@@ -36,7 +37,7 @@ struct Ref {
   std::string mnemonic;
   uint8_t access_size;
   int64_t offset;
-  auto key() const { return std::tie(function, index, mnemonic, access_size, offset); }
+  auto key() const { return std::tie(function, mnemonic, access_size, offset); }
   bool operator<(const Ref& o) const { return key() < o.key(); }
 };
 
@@ -104,10 +105,18 @@ std::vector<int64_t> MemberOffsets(const GoBinary& binary) {
   return offsets;
 }
 
+// "function|mnemonic|size": the key of SignatureCounts.
+std::string SignatureKey(const std::string& function, const std::string& mnemonic, uint8_t size) {
+  return function + "|" + mnemonic + "|" + std::to_string(size);
+}
+
 // Every code reference into each global, plus each function's count of
-// RIP-relative operands (for ranking).
+// RIP-relative operands and, per instruction signature (mnemonic and access
+// size), how many of its RIP-relative operands have it (for ranking: a
+// reference whose signature is rare in its function proposes few bases).
 void CollectRefs(const GoBinary& binary, std::vector<std::set<Ref>>& refs,
-                 std::map<std::string, size_t>& rip_counts) {
+                 std::map<std::string, size_t>& rip_counts,
+                 std::map<std::string, size_t>& signature_counts) {
   std::vector<GlobalInfo> globals;
   for (size_t g = 0; g < kRuntimeGlobalCount; ++g) {
     auto info = binary.FindGlobal(GlobalSpec(static_cast<RuntimeGlobal>(g)).symbol);
@@ -126,8 +135,10 @@ void CollectRefs(const GoBinary& binary, std::vector<std::set<Ref>>& refs,
     auto code = DecodeFunction(binary.elf(), fn);
     if (!code.ok()) continue;
     uint32_t index = 0;
+    std::map<std::string, size_t> signatures;
     for (const DecodedInstruction& insn : *code) {
       if (!insn.rip_target) continue;
+      ++signatures[SignatureKey(fn.name, insn.mnemonic, insn.rip_access_size)];
       for (size_t g = 0; g < globals.size(); ++g) {
         const uint64_t t = *insn.rip_target;
         if (t >= globals[g].address &&
@@ -140,6 +151,9 @@ void CollectRefs(const GoBinary& binary, std::vector<std::set<Ref>>& refs,
     }
     auto& count = rip_counts[fn.name];
     count = std::max<size_t>(count, index);
+    for (const auto& [key, n] : signatures) {
+      signature_counts[key] = std::max(signature_counts[key], n);
+    }
   }
 }
 
@@ -207,6 +221,7 @@ void Run(const std::vector<std::string>& paths) {
         "kAllgsLen",
         "kMheapPagesInUse",
         "kAllfin",
+        "kSchedGFreeNoStack",
     };
     static_assert(std::size(kEnumerators) == kRuntimeFieldCount);
     std::printf("GCPILOT_LAYOUT_OFFSET(\"%s\", %s, %lld)\n", v.c_str(), kEnumerators[i],
@@ -255,10 +270,10 @@ void Run(const std::vector<std::string>& paths) {
   }
 
   std::vector<std::set<Ref>> common;
-  std::map<std::string, size_t> rip_counts;
+  std::map<std::string, size_t> rip_counts, signature_counts;
   for (size_t b = 0; b < binaries.size(); ++b) {
     std::vector<std::set<Ref>> refs;
-    CollectRefs(binaries[b], refs, rip_counts);
+    CollectRefs(binaries[b], refs, rip_counts, signature_counts);
     if (b == 0) {
       common = std::move(refs);
       continue;
@@ -273,8 +288,10 @@ void Run(const std::vector<std::string>& paths) {
   for (size_t g = 0; g < kRuntimeGlobalCount; ++g) {
     std::vector<Ref> ranked(common[g].begin(), common[g].end());
     std::stable_sort(ranked.begin(), ranked.end(), [&](const Ref& a, const Ref& b) {
-      return std::tuple(rip_counts[a.function], a.index, a.function) <
-             std::tuple(rip_counts[b.function], b.index, b.function);
+      const size_t sa = signature_counts[SignatureKey(a.function, a.mnemonic, a.access_size)];
+      const size_t sb = signature_counts[SignatureKey(b.function, b.mnemonic, b.access_size)];
+      return std::tuple(sa, rip_counts[a.function], a.function, a.index) <
+             std::tuple(sb, rip_counts[b.function], b.function, b.index);
     });
     std::set<std::string> used;
     for (const Ref& r : ranked) {

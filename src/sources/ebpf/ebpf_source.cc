@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "sources/ebpf/event_decoder.h"
 #include "sources/proc/capabilities.h"
 #include "sources/proc/load_bias.h"
+#include "sources/proc/pause_rings.h"
 #include "sources/proc/procfs.h"
 #include "sources/proc/runtime_gauges.h"
 
@@ -27,6 +29,28 @@ constexpr int64_t kRescanIntervalNs = 10'000'000'000;
 constexpr int64_t kLingerNs = 30'000'000'000;
 
 std::string ExeOf(pid_t pid) { return "/proc/" + std::to_string(pid) + "/exe"; }
+
+// The binary's own path: the target of /proc/PID/exe when it was opened
+// through one (while that process lives), else the path it was opened by.
+std::string BinaryName(const golang::GoBinary& binary) {
+  const std::string& path = binary.path();
+  if (!path.starts_with("/proc/") || !path.ends_with("/exe")) return path;
+  char target[4096];
+  const ssize_t n = ::readlink(path.c_str(), target, sizeof(target) - 1);
+  return n > 0 ? std::string(target, static_cast<size_t>(n)) : path;
+}
+
+// `message` with the path the binary was opened by (the /proc/PID/exe of
+// whichever process showed it first) replaced by this process's own
+// executable path.
+std::string NamedAfter(std::string message, const std::string& opened, const std::string& exe) {
+  if (opened.empty() || exe.empty() || opened == exe) return message;
+  for (size_t at = message.find(opened); at != std::string::npos;
+       at = message.find(opened, at + exe.size())) {
+    message.replace(at, opened.size(), exe);
+  }
+  return message;
+}
 
 template <typename T>
 bool Fits(size_t size) {
@@ -161,10 +185,17 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
     return false;
   }
   if (!s.ok()) {
-    notice_("pid " + std::to_string(pid) + " (" + id->comm + ", " + (*bin)->go_version() +
-            "): cannot trace: " + s.message());
     refused_[pid] = start_time;
     ++stats_.refused;
+    // A binary that cannot be planned is said once, not once per process
+    // (a `go build` starts a hundred compilers).
+    const bool plan_failed = plan_errors_.count(bin->get()) > 0;
+    const std::string build =
+        (*bin)->build_id().empty() ? id->exe_path : (*bin)->build_id();
+    if (plan_failed && !refusal_noticed_.insert(build).second) return false;
+    notice_("pid " + std::to_string(pid) + " (" + id->comm + ", " + (*bin)->go_version() +
+            "): cannot trace: " + NamedAfter(s.message(), (*bin)->path(), id->exe_path) +
+            (plan_failed ? " (said once for every process of this binary)" : ""));
     return false;
   }
   return true;
@@ -183,7 +214,7 @@ StatusOr<std::shared_ptr<const ProbePlan>> EbpfSource::PlanFor(
   }
   auto shared = std::make_shared<const ProbePlan>(std::move(*plan));
   for (const std::string& limit : shared->limitations) {
-    notice_(binary->path() + " (" + binary->go_version() + "): " + limit);
+    notice_(BinaryName(*binary) + " (" + binary->go_version() + "): " + limit);
   }
   plans_[binary.get()] = {binary, shared};
   return shared;
@@ -199,10 +230,12 @@ Status EbpfSource::TraceProcess(pid_t pid, const std::string& exe_open,
     StatusOr<uint64_t> b = proc::LoadBias(pid, *binary);
     if (!b.ok()) return b.status();
     bias = *b;
+    GCPILOT_RETURN_IF_ERROR(ValidateRuntime(pid, *binary, **plan, bias));
   }
   GCPILOT_RETURN_IF_ERROR(
       probe_->Trace(pid, exe_open, (*plan)->sites, MakeProcConfig(**plan, bias)));
   AddTraced(pid, binary, *plan, awaiting_exec, "", known);
+  traced_.at(pid).validated = !awaiting_exec;
   // Later processes of this binary are then traced from their exec on.
   if (discover_ && !awaiting_exec) WatchBinary(exe_open, binary, *plan, /*keep=*/false);
   return Status::Ok();
@@ -282,6 +315,15 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
         // record was lost (counted as a drop): counted, not silent.
         ++stats_.unattributed;
         return;
+      }
+      if (!it->second.validated) {
+        Status valid = ValidateRuntime(it->first, *it->second.binary, *it->second.plan);
+        if (!valid.ok() && valid.code() == StatusCode::kDataLoss) {
+          DropInvalid(it->first, valid);
+          return;
+        }
+        // Unreadable now (it may be exiting): checked at its next cycle.
+        it->second.validated = valid.ok();
       }
       // A pause the probe could not read is not a zero pause: the cycle is
       // left out, and the assembler reports the gap.
@@ -480,6 +522,39 @@ void EbpfSource::EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_
     emit_(Event{ts_ns, it->second.key, EventSource::kEbpf, *exit});
   }
   traced_.erase(it);
+}
+
+Status EbpfSource::ValidateRuntime(pid_t pid, const golang::GoBinary& binary,
+                                   const ProbePlan& plan, std::optional<uint64_t> bias) const {
+  if (!bias) {
+    StatusOr<uint64_t> b = proc::LoadBias(pid, binary);
+    if (!b.ok()) return Status::Unavailable(b.status().message());
+    bias = *b;
+  }
+  StatusOr<proc::PauseRings> rings = proc::ReadPauseRings(pid, plan.layout, *bias);
+  if (!rings.ok()) return Status::Unavailable(rings.status().message());
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const uint64_t now_unix_ns =
+      static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+  Status valid = proc::ValidatePauseRings(*rings, 0, now_unix_ns);
+  if (!valid.ok()) {
+    return Status::DataLoss("its memory does not hold what the layout (" + plan.layout.how() +
+                            ") locates: " + valid.message());
+  }
+  return Status::Ok();
+}
+
+void EbpfSource::DropInvalid(pid_t pid, const Status& why) {
+  auto it = traced_.find(pid);
+  if (it == traced_.end()) return;
+  ++stats_.invalid;
+  notice_("pid " + std::to_string(pid) + " (" + it->second.binary->go_version() +
+          "): dropped, nothing from it is reported: " + why.message());
+  InputProblem problem;
+  problem.problem = "dropped: " + why.message();
+  emit_(Event{clock_.NowNs(), it->second.key, EventSource::kEbpf, problem});
+  EndProcess(pid, std::nullopt, clock_.NowNs());
 }
 
 void EbpfSource::CheckLiveness() {

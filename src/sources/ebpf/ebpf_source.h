@@ -56,6 +56,7 @@ struct EbpfSourceStats {
   uint64_t stray_entries = 0;      // Kernel filter entries of untraced pids removed.
   uint64_t exec_notice_drops = 0;  // Exec notices lost (ring full): discovery may lag.
   uint64_t stop_stacks = 0;        // Caller stacks of non-GC stops captured.
+  uint64_t invalid = 0;            // Processes dropped: memory did not match the layout.
 };
 
 class EbpfSource {
@@ -121,6 +122,10 @@ class EbpfSource {
     bool awaiting_exec = false;
     bool stop_stacks = false;  // GCP_CFG_STOP_STACKS is set for it.
     uint64_t load_bias = 0;    // Known once stop_stacks was turned on.
+    // Its memory was checked against the layout (ValidateRuntime): a
+    // process found running is checked before it is traced, one traced
+    // from its exec at its first cycle (its rings are empty before).
+    bool validated = false;
   };
 
   EbpfSource(EbpfSourceOptions options, Emit emit, Notice notice);
@@ -158,6 +163,14 @@ class EbpfSource {
       const std::shared_ptr<const golang::GoBinary>& binary);
   bool MatchesExe(pid_t pid) const;
   void CheckLiveness();
+  // Checks that the process's pause rings, read from its memory at the
+  // layout's addresses, hold what a Go runtime keeps there (numbers from a
+  // wrongly located field are never reported). DataLoss says what failed.
+  Status ValidateRuntime(pid_t pid, const golang::GoBinary& binary, const ProbePlan& plan,
+                         std::optional<uint64_t> bias = std::nullopt) const;
+  // A traced process whose memory failed ValidateRuntime: dropped, with
+  // the reason, and counted.
+  void DropInvalid(pid_t pid, const Status& why);
 
   EbpfSourceOptions options_;
   bool discover_ = false;
@@ -180,6 +193,9 @@ class EbpfSource {
   std::map<pid_t, Traced> traced_;
   uint32_t next_generation_ = 0;       // Unique per traced process.
   std::map<pid_t, uint64_t> refused_;  // pid -> start time, reported once.
+  // Binaries (build ID, else path) whose plan failed and whose refusal was
+  // said already: once per binary for the life of the source.
+  std::set<std::string> refusal_noticed_;
   bool adoption_mismatch_noted_ = false;
   int64_t last_liveness_ns_ = 0;
   int64_t last_rescan_ns_ = 0;

@@ -37,8 +37,11 @@ constexpr SlotField kCycleFields[] = {
 };
 static_assert(std::size(kCycleFields) <= GCP_MAX_SLOTS);
 
+// The probes read g from R14 and stopTheWorld's argument from RAX/RBX:
+// Go's register ABI (ABIInternal on amd64), Go 1.17+.
+constexpr int kRegisterAbiMinor = 17;
 constexpr int kOldestVerifiedMinor = 19;
-constexpr int kNewestVerifiedMinor = 23;
+constexpr int kNewestVerifiedMinor = 27;
 
 }  // namespace
 
@@ -58,19 +61,29 @@ int GoMinorVersion(const std::string& go_version) {
   return ec == std::errc() ? minor : 0;
 }
 
+StatusOr<int> CheckGoVersion(const std::string& go_version, std::vector<std::string>& limitations) {
+  const int minor = GoMinorVersion(go_version);
+  if (minor == 0) return Status::Unavailable("unrecognized Go version '" + go_version + "'");
+  if (minor < kRegisterAbiMinor) {
+    return Status::Unavailable(go_version + ": gcpilot's probes need Go's register ABI (Go 1.17+)");
+  }
+  const std::string verified =
+      "Go 1." + std::to_string(kOldestVerifiedMinor) + "-1." + std::to_string(kNewestVerifiedMinor);
+  if (minor < kOldestVerifiedMinor) {
+    limitations.push_back(go_version + ": probes verified on " + verified +
+                          " only; numbers may be off");
+  } else if (minor > kNewestVerifiedMinor) {
+    limitations.push_back(go_version + ": untested (newer than " + verified +
+                          ", which the probes were verified on); numbers may be off");
+  }
+  return minor;
+}
+
 StatusOr<ProbePlan> MakeProbePlan(const golang::GoBinary& binary) {
   ProbePlan plan;
-  plan.go_minor = GoMinorVersion(binary.go_version());
-  if (plan.go_minor == 0) {
-    return Status::Unavailable("unrecognized Go version '" + binary.go_version() + "'");
-  }
-  if (plan.go_minor < 12) {
-    return Status::Unavailable(binary.go_version() + " is too old (gcpilot probes Go 1.12+)");
-  }
-  if (plan.go_minor < kOldestVerifiedMinor || plan.go_minor > kNewestVerifiedMinor) {
-    plan.limitations.push_back(binary.go_version() +
-                               ": probes verified on Go 1.19-1.23 only; numbers may be off");
-  }
+  StatusOr<int> minor = CheckGoVersion(binary.go_version(), plan.limitations);
+  if (!minor.ok()) return minor.status();
+  plan.go_minor = *minor;
   StatusOr<golang::RuntimeLayout> layout = golang::ResolveRuntimeLayout(binary);
   if (!layout.ok()) return layout.status();
   plan.layout = std::move(*layout);

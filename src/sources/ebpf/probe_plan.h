@@ -55,9 +55,17 @@ struct ProbePlan {
 // The minor version of a "go1.21.13"-style version string (0 if unparsable).
 int GoMinorVersion(const std::string& go_version);
 
-// Plans the probes for `binary`. Errors: a Go version outside 1.19-1.23's
-// runtime protocol (before 1.19 or unparsable), a layout without numgc /
-// pause_ns (see ResolveRuntimeLayout), no runtime.mProf_Flush.
+// The Go version gate, in one place: the minor version of `go_version`, or
+// Unavailable with a one-line reason when it is unparsable or before Go 1.17
+// (the probes read g from R14 and arguments from registers: Go's register
+// ABI). A version outside the verified 1.19-1.27 is accepted with a
+// limitation appended to `limitations` (1.17/1.18: unverified; 1.28+:
+// untested).
+StatusOr<int> CheckGoVersion(const std::string& go_version, std::vector<std::string>& limitations);
+
+// Plans the probes for `binary`. Errors: those of CheckGoVersion, a layout
+// without numgc / pause_ns (see ResolveRuntimeLayout), no
+// runtime.mProf_Flush.
 StatusOr<ProbePlan> MakeProbePlan(const golang::GoBinary& binary);
 
 // The BPF map value for a process of the planned binary loaded with `bias`

@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,28 @@ struct ProcessIdentity {
 };
 
 // Reads pid's identity. NotFound when the process is gone or is a kernel
-// thread (no executable); PermissionDenied when /proc/PID/exe is unreadable.
+// thread (no executable); PermissionDenied when /proc/PID/exe is unreadable,
+// with the reason (ExplainDeniedExe).
 StatusOr<ProcessIdentity> ReadIdentity(pid_t pid, const std::string& proc_root = "/proc");
+
+// What can be seen of why the kernel refused gcpilot a process's
+// /proc/PID/exe (a ptrace read-access check): from gcpilot's own and the
+// process's /proc/PID/status and uid_map, which stay readable.
+struct AccessFacts {
+  std::optional<uint64_t> caller_effective;  // gcpilot's CapEff.
+  std::optional<uint64_t> target_permitted;  // The process's CapPrm.
+  size_t caller_pid_ns_depth = 0;            // Fields of NSpid; 0: unknown.
+  size_t target_pid_ns_depth = 0;
+  std::string caller_uid_map;  // uid_map text; "": unknown.
+  std::string target_uid_map;
+};
+AccessFacts ReadAccessFacts(pid_t pid, const std::string& proc_root = "/proc");
+
+// One line saying why, e.g. "Permission denied (EACCES): gcpilot lacks
+// CAP_SYS_PTRACE (run as root or grant it)", or, with CAP_SYS_PTRACE, what
+// sets the process apart (another user or PID namespace, capabilities
+// gcpilot lacks) and that a sandbox or security policy refused it.
+std::string ExplainDeniedExe(int err, const AccessFacts& facts);
 
 // The process's start time (field 22 of /proc/PID/stat, clock ticks since
 // boot): with the pid, it names one process for its whole life, so a reused

@@ -64,6 +64,14 @@ StatusOr<int64_t> ReadGoroutineCount(pid_t pid, const golang::RuntimeLayout& lay
     Status s = ReadProcessMemory(pid, *address, r.out, r.size);
     if (!s.ok()) return s;
   }
+  // 1.25+: the free list without stacks counts itself apart.
+  if (const auto& no_stack = layout.Get(RuntimeField::kSchedGFreeNoStack);
+      no_stack && no_stack->size == 4) {
+    int32_t free_no_stack = 0;
+    Status s = ReadProcessMemory(pid, no_stack->address + bias, &free_no_stack, 4);
+    if (!s.ok()) return s;
+    sched_free += free_no_stack;
+  }
   if (nps > kMaxPs || (nps > 0 && allp == 0)) {
     return Status::DataLoss("runtime.allp has len " + std::to_string(nps) +
                             ": not a plausible P array");
