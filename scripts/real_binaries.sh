@@ -89,6 +89,11 @@ GPID=""
 GO=$(command -v go || ls -d /usr/lib/go-1.*/bin/go 2>/dev/null | sort -V | tail -1 || true)
 [[ -n $GO ]] || die "no go toolchain (scripts/setup.sh installs /usr/lib/go-1.23)"
 
+# Runs a step in the background and waits, so that a signal reaches the traps at
+# once (bash defers them while a foreground child runs), as bench/lib.sh does.
+CHILD=""
+in_bg() { "$@" & CHILD=$!; wait "$CHILD"; }
+
 alive() { # PID: running and not a zombie
   local st
   st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
@@ -111,6 +116,7 @@ stop_gcpilot() { # the running gcpilot and the program it started, by pid
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
+  if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
   stop_gcpilot
   if [[ -n $WORK && -d $WORK ]]; then rm -rf "$WORK"; fi
   exit "$rc"
@@ -237,7 +243,7 @@ gen_input() { # NAME COMMAND ARGS...: DIR/inputs/NAME from real_binaries_workloa
     log "generating inputs/$name"
     rm -rf "${INPUTS:?}/$name"
     mkdir -p "$INPUTS/$name"
-    python3 "$HERE/real_binaries_workloads.py" "$1" "$INPUTS/$name" "${@:2}"
+    in_bg python3 "$HERE/real_binaries_workloads.py" "$1" "$INPUTS/$name" "${@:2}"
     echo "$want" >"$INPUTS/$name.done"
   fi
 }
@@ -262,7 +268,7 @@ launch() { # STDIN [VAR=VALUE...] -- PROGRAM ARGS...: gcpilot in the background,
 
 finish() { # SECONDS: wait for gcpilot (SIGTERM, then SIGKILL, after SECONDS); sets RC
   local deadline=$((SECONDS + $1))
-  while alive "$GPID" && ((SECONDS < deadline)); do sleep 0.2; done
+  while alive "$GPID" && ((SECONDS < deadline)); do in_bg sleep 0.2; done
   if alive "$GPID"; then
     log "$ID: still running after $1 s: stopping it"
     echo "timeout after $1 s" >>"$RUN/load.txt"
@@ -275,7 +281,7 @@ finish() { # SECONDS: wait for gcpilot (SIGTERM, then SIGKILL, after SECONDS); s
 
 run_for() { # SECONDS: sleep while gcpilot runs
   local deadline=$((SECONDS + $1))
-  while alive "$GPID" && ((SECONDS < deadline)); do sleep 0.2; done
+  while alive "$GPID" && ((SECONDS < deadline)); do in_bg sleep 0.2; done
 }
 
 mtime() { stat -c %y "$1" 2>/dev/null || echo none; }
@@ -283,8 +289,8 @@ mtime() { stat -c %y "$1" 2>/dev/null || echo none; }
 wait_change() { # FILE OLD-MTIME SECONDS: until FILE exists with another mtime
   local deadline=$((SECONDS + $3))
   while alive "$GPID" && ((SECONDS < deadline)); do
-    if [[ -s $1 && $(mtime "$1") != "$2" ]]; then sleep 0.5; return 0; fi
-    sleep 0.2
+    if [[ -s $1 && $(mtime "$1") != "$2" ]]; then in_bg sleep 0.5; return 0; fi
+    in_bg sleep 0.2
   done
   return 1
 }
@@ -348,7 +354,7 @@ wl_prometheus() {
   } >"$CWD/prometheus.yml"
   launch /dev/null GOGC=25 -- "$1" --config.file="$CWD/prometheus.yml" \
     --storage.tsdb.path="$CWD/data" --web.listen-address="127.0.0.1:$port"
-  if python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$port/-/ready" 60 "$GPID"; then
+  if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$port/-/ready" 60 "$GPID"; then
     run_for 10
   else
     echo "not ready within 60 s" >>"$RUN/load.txt"
@@ -369,8 +375,8 @@ wl_etcd() {
     --listen-client-urls "http://127.0.0.1:$p1" --advertise-client-urls "http://127.0.0.1:$p1" \
     --listen-peer-urls "http://127.0.0.1:$p2" --initial-advertise-peer-urls "http://127.0.0.1:$p2" \
     --initial-cluster "default=http://127.0.0.1:$p2" --logger=zap --log-outputs=stdout
-  if python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$p1/health" 60 "$GPID"; then
-    python3 "$HERE/real_binaries_workloads.py" etcd-load 8 "http://127.0.0.1:$p1" >>"$RUN/load.txt" 2>&1 || true
+  if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$p1/health" 60 "$GPID"; then
+    in_bg python3 "$HERE/real_binaries_workloads.py" etcd-load 8 "http://127.0.0.1:$p1" >>"$RUN/load.txt" 2>&1 || true
   else
     echo "not ready within 60 s" >>"$RUN/load.txt"
   fi
@@ -391,8 +397,8 @@ wl_caddy() {
   launch /dev/null GOGC=25 HOME="$CWD" XDG_CONFIG_HOME="$CWD/config" XDG_DATA_HOME="$CWD/data" \
     -- "$1" run --config "$CWD/Caddyfile" --adapter caddyfile
   local base=http://127.0.0.1:$port
-  if python3 "$HERE/real_binaries_workloads.py" wait-http "$base/big.txt" 60 "$GPID"; then
-    python3 "$HERE/real_binaries_workloads.py" http-load 8 4 "$base/big.txt" "$base/list/" >>"$RUN/load.txt" 2>&1 || true
+  if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "$base/big.txt" 60 "$GPID"; then
+    in_bg python3 "$HERE/real_binaries_workloads.py" http-load 8 4 "$base/big.txt" "$base/list/" >>"$RUN/load.txt" 2>&1 || true
   else
     echo "not ready within 60 s" >>"$RUN/load.txt"
   fi

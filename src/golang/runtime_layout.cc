@@ -138,7 +138,9 @@ class RuntimeLayoutResolver {
   }
 
   // The minor of the table version in use.
-  int TableMinor() const { return ParseGoVersion(table_version_).value_or(GoVersionNumber{}).minor; }
+  int TableMinor() const {
+    return ParseGoVersion(table_version_).value_or(GoVersionNumber{}).minor;
+  }
 
   Status NoTable(const std::string& what) const {
     const std::string kind = binary_.stripped() ? "stripped " + version_ : version_;
@@ -275,8 +277,7 @@ class RuntimeLayoutResolver {
       if (row != nullptr && row->size != info->size) {
         return Status::DataLoss(binary_.path() + ": " + info->name + " has size " +
                                 std::to_string(info->size) + " but " + table_version_ +
-                                " has size " +
-                                std::to_string(row->size) +
+                                " has size " + std::to_string(row->size) +
                                 " in the offset table: not the runtime the table describes");
       }
       addresses[g] = info->address;

@@ -273,7 +273,6 @@ TEST(RuntimeLayoutTest, WithoutDwarfUsesSymtabAndTable) {
     ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
     EXPECT_EQ(got->how(), "symtab+table " + w->go_version());
     ExpectSameLayout(*got, *want);
-
   }
 }
 
@@ -367,8 +366,7 @@ TEST(RuntimeLayoutTest, PgoAndPieBuildsResolve) {
     const auto plains = testing::FindTestProgs("steady");
     for (const auto& plain_prog : plains) {
       if (plain_prog.stripped) continue;
-      const std::string path =
-          std::filesystem::path(plain_prog.path).parent_path() / variant;
+      const std::string path = std::filesystem::path(plain_prog.path).parent_path() / variant;
       if (!std::filesystem::exists(path)) continue;
       SCOPED_TRACE(plain_prog.go_dir + " " + variant);
       auto plain = GoBinary::Open(plain_prog.path);

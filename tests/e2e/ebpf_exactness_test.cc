@@ -111,8 +111,8 @@ TEST_P(EbpfStrippedExactnessTest, AttachedBeforeStartCountsEveryCycleAndForcedOn
   EXPECT_EQ(static_cast<uint64_t>(CheckCycles(cycles, truth)), total - start_total);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStrippedExactnessTest,
-                         testing::ValuesIn(AllGoMinors()), GoVersionName);
+INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStrippedExactnessTest, testing::ValuesIn(AllGoMinors()),
+                         GoVersionName);
 
 }  // namespace
 }  // namespace gcpilot::e2e

@@ -95,8 +95,8 @@ TEST_P(EbpfStwReasonsTest, EveryNonGcStopWithItsReason) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStwReasonsTest,
-                         testing::ValuesIn(AllGoMinors()), GoVersionName);
+INSTANTIATE_TEST_SUITE_P(AllGoVersions, EbpfStwReasonsTest, testing::ValuesIn(AllGoMinors()),
+                         GoVersionName);
 
 }  // namespace
 }  // namespace gcpilot::e2e

@@ -190,8 +190,7 @@ bool EbpfSource::Consider(pid_t pid, bool explicit_pid) {
     // A binary that cannot be planned is said once, not once per process
     // (a `go build` starts a hundred compilers).
     const bool plan_failed = plan_errors_.count(bin->get()) > 0;
-    const std::string build =
-        (*bin)->build_id().empty() ? id->exe_path : (*bin)->build_id();
+    const std::string build = (*bin)->build_id().empty() ? id->exe_path : (*bin)->build_id();
     if (plan_failed && !refusal_noticed_.insert(build).second) return false;
     notice_("pid " + std::to_string(pid) + " (" + id->comm + ", " + (*bin)->go_version() +
             "): cannot trace: " + NamedAfter(s.message(), (*bin)->path(), id->exe_path) +
@@ -524,8 +523,8 @@ void EbpfSource::EndProcess(pid_t pid, std::optional<ProcessExited> exit, int64_
   traced_.erase(it);
 }
 
-Status EbpfSource::ValidateRuntime(pid_t pid, const golang::GoBinary& binary,
-                                   const ProbePlan& plan, std::optional<uint64_t> bias) const {
+Status EbpfSource::ValidateRuntime(pid_t pid, const golang::GoBinary& binary, const ProbePlan& plan,
+                                   std::optional<uint64_t> bias) const {
   if (!bias) {
     StatusOr<uint64_t> b = proc::LoadBias(pid, binary);
     if (!b.ok()) return Status::Unavailable(b.status().message());

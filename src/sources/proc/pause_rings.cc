@@ -10,7 +10,7 @@ namespace {
 
 using golang::RuntimeField;
 
-constexpr uint64_t kMaxPauseNs = 10'000'000'000;  // 10 s.
+constexpr uint64_t kMaxPauseNs = 10'000'000'000;   // 10 s.
 constexpr uint64_t kClockSlackNs = 1'000'000'000;  // 1 s.
 
 // The ring slot of cycle `n` (1-based), as the runtime indexes it.
@@ -18,26 +18,29 @@ size_t SlotOf(uint32_t n) { return (n - 1) % kPauseRingSize; }
 
 }  // namespace
 
-StatusOr<PauseRings> ReadPauseRings(pid_t pid, const golang::RuntimeLayout& layout,
-                                    uint64_t bias) {
+StatusOr<PauseRings> ReadPauseRings(pid_t pid, const golang::RuntimeLayout& layout, uint64_t bias) {
   const auto& numgc = layout.Get(RuntimeField::kMemstatsNumgc);
   const auto& pause = layout.Get(RuntimeField::kMemstatsPauseNs);
   const auto& end = layout.Get(RuntimeField::kMemstatsPauseEnd);
   if (!numgc || !pause || !end) {
     return Status::NotFound("memstats.numgc, pause_ns or pause_end not located");
   }
+  return ReadPauseRingsAt(
+      pid, PauseRingAddresses{numgc->address + bias, pause->address + bias, end->address + bias});
+}
+
+StatusOr<PauseRings> ReadPauseRingsAt(pid_t pid, const PauseRingAddresses& at) {
   // A cycle that ends during the reads changes the rings under us: read
   // again until numgc is the same before and after.
   PauseRings rings;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, numgc->address + bias, &rings.numgc, 4));
-    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, pause->address + bias, rings.pause_ns.data(),
-                                              sizeof(rings.pause_ns)));
-    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, end->address + bias,
-                                              rings.pause_end_unix_ns.data(),
+    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, at.numgc, &rings.numgc, 4));
+    GCPILOT_RETURN_IF_ERROR(
+        ReadProcessMemory(pid, at.pause_ns, rings.pause_ns.data(), sizeof(rings.pause_ns)));
+    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, at.pause_end, rings.pause_end_unix_ns.data(),
                                               sizeof(rings.pause_end_unix_ns)));
     uint32_t after = 0;
-    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, numgc->address + bias, &after, 4));
+    GCPILOT_RETURN_IF_ERROR(ReadProcessMemory(pid, at.numgc, &after, 4));
     if (after == rings.numgc) return rings;
   }
   return Status::Unavailable("memstats.numgc kept changing while the rings were read");
@@ -72,8 +75,8 @@ Status ValidatePauseRings(const PauseRings& rings, uint64_t start_unix_ns, uint6
   for (uint32_t n = rings.numgc + 2; n <= kPauseRingSize; ++n) {
     const size_t slot = SlotOf(n);
     if (rings.pause_ns[slot] != 0 || rings.pause_end_unix_ns[slot] != 0) {
-      return Status::DataLoss("memstats ring slot " + std::to_string(slot) + " is used but numgc is " +
-                              std::to_string(rings.numgc));
+      return Status::DataLoss("memstats ring slot " + std::to_string(slot) +
+                              " is used but numgc is " + std::to_string(rings.numgc));
     }
   }
   return Status::Ok();

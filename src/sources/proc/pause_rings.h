@@ -34,9 +34,18 @@ struct RememberedCycle {
   uint64_t end_unix_ns = 0;
 };
 
+// Where a process keeps the three fields (run-time addresses).
+struct PauseRingAddresses {
+  uint64_t numgc = 0;
+  uint64_t pause_ns = 0;   // Element 0.
+  uint64_t pause_end = 0;  // Element 0.
+};
+
 // Reads the rings of `pid` (its executable's layout, loaded with `bias`).
 // Errors: the process is gone or unreadable; the layout lacks pause_end.
 StatusOr<PauseRings> ReadPauseRings(pid_t pid, const golang::RuntimeLayout& layout, uint64_t bias);
+// Same, at given addresses; read again while numgc changes under the reads.
+StatusOr<PauseRings> ReadPauseRingsAt(pid_t pid, const PauseRingAddresses& at);
 
 // Checks what a real Go runtime guarantees of these fields: every cycle the
 // rings hold (min(numgc, 256)) has a pause in (0, 10 s) and an end time
