@@ -69,6 +69,20 @@ struct {
   __type(value, struct gcp_stop_event);
 } pending_stop SEC(".maps");
 
+/* The stop itself, per process: world stops are serialized once worldsema
+ * is held, and both ends run on the M's g0 (R14 is g0 there, not the
+ * goroutine that asked), so the process is the key. */
+struct world_window {
+  __u64 stop_ktime_ns;
+  __u64 start_ktime_ns;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, struct world_window);
+} world_windows SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20);
@@ -197,6 +211,26 @@ int BPF_UPROBE(on_stop_the_world) {
   return 0;
 }
 
+/* runtime.stopTheWorld's closure calls stopTheWorldWithSema: worldsema is
+ * held, the stop begins. */
+SEC("uprobe.multi")
+int BPF_UPROBE(on_world_stop_call) {
+  __u32 pid = current_tgid();
+  if (!bpf_map_lookup_elem(&procs, &pid)) return 0;
+  struct world_window w = {.stop_ktime_ns = bpf_ktime_get_ns(), .start_ktime_ns = 0};
+  bpf_map_update_elem(&world_windows, &pid, &w, BPF_ANY);
+  return 0;
+}
+
+/* runtime.startTheWorld's closure returns: startTheWorldWithSema is done. */
+SEC("uprobe.multi")
+int BPF_UPROBE(on_world_start_ret) {
+  __u32 pid = current_tgid();
+  struct world_window *w = bpf_map_lookup_elem(&world_windows, &pid);
+  if (w && w->stop_ktime_ns && !w->start_ktime_ns) w->start_ktime_ns = bpf_ktime_get_ns();
+  return 0;
+}
+
 SEC("uprobe.multi")
 int BPF_UPROBE(on_start_the_world_ret) {
   __u32 pid = current_tgid();
@@ -209,8 +243,17 @@ int BPF_UPROBE(on_start_the_world_ret) {
   } else {
     __builtin_memcpy(e, s, sizeof(*e));
     e->end_ktime_ns = bpf_ktime_get_ns();
+    e->world_stop_ktime_ns = 0;
+    e->world_start_ktime_ns = 0;
+    struct world_window *w = bpf_map_lookup_elem(&world_windows, &pid);
+    /* Only a window inside this stop's own entry..return span is its. */
+    if (w && w->stop_ktime_ns >= s->start_ktime_ns && w->start_ktime_ns >= w->stop_ktime_ns) {
+      e->world_stop_ktime_ns = w->stop_ktime_ns;
+      e->world_start_ktime_ns = w->start_ktime_ns;
+    }
     bpf_ringbuf_submit(e, 0);
   }
+  bpf_map_delete_elem(&world_windows, &pid);
   bpf_map_delete_elem(&pending_stop, &key);
   return 0;
 }

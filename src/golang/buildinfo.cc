@@ -19,12 +19,23 @@ constexpr uint8_t kFlagInlineStrings = 0x2;
 constexpr uint8_t kFlagBigEndian = 0x1;
 constexpr size_t kSentinelSize = 16;
 
+// Whether the header at `off` has a pointer size (4 or 8) and flags (bits
+// 0x1 and 0x2 only) Go writes; Go's reader rejects other values too.
+bool PlausibleHeader(ByteSpan data, size_t off) {
+  const uint8_t ptr_size = data[off + 14];
+  const uint8_t flags = data[off + 15];
+  return (ptr_size == 4 || ptr_size == 8) && (flags & ~(kFlagInlineStrings | kFlagBigEndian)) == 0;
+}
+
 // The build info header in `data`: the first 16-aligned offset holding the
-// magic with a whole header after it.
-std::optional<size_t> FindHeader(ByteSpan data) {
+// magic with a whole header after it. `plausible_only` (scanning segments,
+// where the magic may be a program's own data, e.g. debug/buildinfo's in
+// cmd/go) also requires PlausibleHeader.
+std::optional<size_t> FindHeader(ByteSpan data, bool plausible_only) {
   for (size_t off = 0; data.size() >= kHeaderSize && off <= data.size() - kHeaderSize;
        off += kAlign) {
-    if (std::memcmp(data.data() + off, kMagic.data(), kMagic.size()) == 0) return off;
+    if (std::memcmp(data.data() + off, kMagic.data(), kMagic.size()) != 0) continue;
+    if (!plausible_only || PlausibleHeader(data, off)) return off;
   }
   return std::nullopt;
 }
@@ -35,14 +46,18 @@ std::optional<size_t> FindHeader(ByteSpan data) {
 std::optional<ByteSpan> FindBuildInfo(const ElfFile& elf) {
   if (const ElfSection* section = elf.FindSection(".go.buildinfo")) {
     const ByteSpan region = elf.SectionBytes(*section);
-    if (auto offset = FindHeader(region)) return region.subspan(*offset);
+    if (auto offset = FindHeader(region, /*plausible_only=*/false)) {
+      return region.subspan(*offset);
+    }
     return std::nullopt;
   }
   for (const ElfSegment& segment : elf.segments()) {
     if (segment.type != PT_LOAD || (segment.flags & (PF_X | PF_W)) != PF_W) continue;
     auto region = SubSpan(elf.bytes(), segment.file_offset, segment.file_size);
     if (!region) continue;
-    if (auto offset = FindHeader(*region)) return region->subspan(*offset);
+    if (auto offset = FindHeader(*region, /*plausible_only=*/true)) {
+      return region->subspan(*offset);
+    }
   }
   return std::nullopt;
 }

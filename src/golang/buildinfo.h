@@ -61,8 +61,10 @@ struct BuildInfo {
 
 // Finds and parses the build info of `elf`: the .go.buildinfo section, or
 // (when absent or renamed) the magic at a 16-aligned offset in a writable,
-// non-executable PT_LOAD segment. NotFound when there is none
-// ("not a Go binary"); DataLoss when it is corrupt.
+// non-executable PT_LOAD segment, followed by a pointer size of 4 or 8 and
+// known flags (a program's own copy of the magic is skipped). NotFound when
+// there is none ("not a Go binary (no Go build info)": GoBinary then looks
+// for a Go pclntab and runtime.buildVersion); DataLoss when it is corrupt.
 StatusOr<BuildInfo> ReadBuildInfo(const ElfFile& elf);
 
 // Parses the module info text between the 16-byte sentinels (the raw form

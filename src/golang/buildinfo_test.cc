@@ -166,6 +166,9 @@ TEST(BuildInfoTest, ScansTheDataSegmentWhenTheSectionIsRenamed) {
   // An unaligned magic first: must be skipped.
   const std::string magic = "\xff Go buildinf:";
   std::copy(magic.begin(), magic.end(), blob.begin() + 3);
+  // An aligned one with pointer size 0 (a program's own copy of the magic,
+  // as cmd/go's debug/buildinfo has in .noptrdata): skipped too.
+  std::copy(magic.begin(), magic.end(), blob.begin() + 16);
   const auto real = testing::InlineBuildInfo("go1.20.1", "path\tp\nmod\tm\tv1\t\n");
   blob.insert(blob.end(), real.begin(), real.end());
   auto info = ReadSynthetic(WithBuildInfoSection(".data.renamed", blob));

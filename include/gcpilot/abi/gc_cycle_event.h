@@ -4,7 +4,7 @@
 #ifndef GCPILOT_ABI_GC_CYCLE_EVENT_H_
 #define GCPILOT_ABI_GC_CYCLE_EVENT_H_
 
-#define GCP_ABI_VERSION 4
+#define GCP_ABI_VERSION 5
 #define GCP_PAUSE_RING 256 /* len(runtime.memstats.pause_ns) */
 #define GCP_MAX_SLOTS 24   /* runtime words read per GC cycle */
 #define GCP_REASON_LEN 32  /* bytes of a Go 1.19 stop reason string kept */
@@ -70,7 +70,11 @@ struct gcp_cycle_event {
 
 /* One stop of the world that is not part of a GC cycle: from the entry of
  * runtime.stopTheWorld to the return of runtime.startTheWorld (both outside
- * the stop), so the duration is an upper bound of the stop. */
+ * the stop, so this includes waiting for worldsema). world_stop/start_ktime_ns,
+ * when not 0, bound the stop itself: the call of stopTheWorldWithSema in
+ * runtime.stopTheWorld's closure (worldsema held, the stop not begun) and
+ * the return of runtime.startTheWorld's closure (the world running again).
+ * Both are outside the stop; the span still includes the probes' own cost. */
 struct gcp_stop_event {
   gcp_u32 type; /* GCP_EV_STOP */
   gcp_u32 pid;
@@ -78,6 +82,8 @@ struct gcp_stop_event {
   gcp_u32 reason_len; /* Go 1.19: bytes of reason_str used */
   gcp_u64 start_ktime_ns;
   gcp_u64 end_ktime_ns;
+  gcp_u64 world_stop_ktime_ns;
+  gcp_u64 world_start_ktime_ns;
   char reason_str[GCP_REASON_LEN];
 };
 

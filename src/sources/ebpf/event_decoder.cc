@@ -136,10 +136,13 @@ StwReason ReasonFromGoString(std::string_view reason) {
 StwPause DecodeStop(const ProbePlan& plan, const gcp_stop_event& e) {
   StwPause p;
   p.kind = StwKind::kOther;
-  p.start_ns = static_cast<int64_t>(e.start_ktime_ns);
-  p.duration_ns = e.end_ktime_ns > e.start_ktime_ns
-                      ? static_cast<int64_t>(e.end_ktime_ns - e.start_ktime_ns)
-                      : 0;
+  const bool world_window = e.world_stop_ktime_ns >= e.start_ktime_ns &&
+                            e.world_start_ktime_ns >= e.world_stop_ktime_ns &&
+                            e.world_start_ktime_ns <= e.end_ktime_ns && e.world_stop_ktime_ns != 0;
+  const uint64_t begin = world_window ? e.world_stop_ktime_ns : e.start_ktime_ns;
+  const uint64_t end = world_window ? e.world_start_ktime_ns : e.end_ktime_ns;
+  p.start_ns = static_cast<int64_t>(begin);
+  p.duration_ns = end > begin ? static_cast<int64_t>(end - begin) : 0;
   if (plan.reason_abi == GCP_REASON_UINT8) {
     p.reason = e.reason < kStwReasonCount ? static_cast<StwReason>(e.reason) : StwReason::kUnknown;
   } else if (plan.reason_abi == GCP_REASON_STRING) {

@@ -21,8 +21,11 @@ namespace gcpilot::ebpf {
 // the cycle is placed at the probe's time with the pause as its only phase.
 GcCycle DecodeCycle(const ProbePlan& plan, const gcp_cycle_event& event);
 
-// A non-GC stop: kind kOther, the runtime's reason; duration from the entry
-// of stopTheWorld to the return of startTheWorld (an upper bound).
+// A non-GC stop: kind kOther, the runtime's reason; duration from the call
+// that stops the world to the return of the closure that restarted it when
+// the plan probes them (the wait for worldsema excluded; still an upper bound
+// by the probes' own cost), else from the entry of stopTheWorld to the
+// return of startTheWorld (an upper bound that includes that wait).
 StwPause DecodeStop(const ProbePlan& plan, const gcp_stop_event& event);
 
 // Go 1.19/1.20's reason strings ("read mem stats", "GOMAXPROCS", ...).

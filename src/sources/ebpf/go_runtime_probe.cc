@@ -65,7 +65,8 @@ StatusOr<std::unique_ptr<GoRuntimeProbe>> GoRuntimeProbe::Create(bool report_exe
   if (!p->multi_) {
     for (bpf_program* prog :
          {p->skel_->progs.on_mprof_flush, p->skel_->progs.on_stop_the_world,
-          p->skel_->progs.on_start_the_world_ret, p->skel_->progs.on_forcegc_start}) {
+          p->skel_->progs.on_start_the_world_ret, p->skel_->progs.on_forcegc_start,
+          p->skel_->progs.on_world_stop_call, p->skel_->progs.on_world_start_ret}) {
       bpf_program__set_expected_attach_type(prog, static_cast<bpf_attach_type>(0));
     }
   }
@@ -133,6 +134,12 @@ Status GoRuntimeProbe::AttachAll(const std::string& exe_path, const ProbeSites& 
     GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_start_the_world_ret, exe_path,
                                           sites.start_the_world_rets,
                                           "the RETs of runtime.startTheWorld", links));
+    GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_world_stop_call, exe_path,
+                                          sites.world_stop_calls,
+                                          "runtime.stopTheWorld.func1's stop call", links));
+    GCPILOT_RETURN_IF_ERROR(AttachUprobes(skel_->progs.on_world_start_ret, exe_path,
+                                          sites.world_start_rets,
+                                          "the RETs of runtime.startTheWorld.func1", links));
   }
   return AttachUprobes(skel_->progs.on_forcegc_start, exe_path, sites.forcegc_calls,
                        "runtime.forcegchelper's gcStart call", links);

@@ -43,6 +43,29 @@ constexpr int kRegisterAbiMinor = 17;
 constexpr int kOldestVerifiedMinor = 19;
 constexpr int kNewestVerifiedMinor = 27;
 
+// The probes that bound a non-GC stop without the wait for worldsema; when
+// they cannot be placed, durations include that wait (the plan says so).
+void PlanWorldWindow(const golang::GoBinary& binary, ProbePlan& plan) {
+  StatusOr<std::vector<uint64_t>> calls =
+      golang::FindCallSites(binary, "runtime.stopTheWorld.func1", "runtime.stopTheWorldWithSema");
+  StatusOr<std::vector<golang::RetInstruction>> rets =
+      binary.FindRetInstructions("runtime.startTheWorld.func1");
+  if (calls.ok() && calls->size() == 1 && rets.ok() && !rets->empty()) {
+    plan.sites.world_stop_calls = std::move(*calls);
+    for (const golang::RetInstruction& r : *rets)
+      plan.sites.world_start_rets.push_back(r.file_offset);
+    return;
+  }
+  std::string why = !calls.ok()          ? calls.status().message()
+                    : calls->size() != 1 ? std::to_string(calls->size()) +
+                                               " calls of stopTheWorldWithSema in "
+                                               "runtime.stopTheWorld.func1"
+                    : !rets.ok() ? rets.status().message()
+                                 : "runtime.startTheWorld.func1 has no RET";
+  plan.limitations.push_back(
+      "non-GC stop durations include the wait for worldsema (an upper bound): " + why);
+}
+
 }  // namespace
 
 std::optional<int> ProbePlan::SlotOf(RuntimeField field) const {
@@ -127,6 +150,8 @@ StatusOr<ProbePlan> MakeProbePlan(const golang::GoBinary& binary) {
                                                  : rets.status().message())
                                     : stop.status().message()));
   }
+
+  if (plan.sites.stop_the_world) PlanWorldWindow(binary, plan);
 
   StatusOr<std::vector<uint64_t>> calls =
       golang::FindCallSites(binary, "runtime.forcegchelper", "runtime.gcStart");

@@ -30,6 +30,10 @@ struct ProbeSites {
   std::optional<uint64_t> stop_the_world;      // Entry of runtime.stopTheWorld.
   std::vector<uint64_t> start_the_world_rets;  // Each RET of runtime.startTheWorld.
   std::vector<uint64_t> forcegc_calls;         // runtime.forcegchelper's CALL runtime.gcStart.
+  // The stop itself (see gcp_stop_event): CALLs of stopTheWorldWithSema in
+  // runtime.stopTheWorld.func1, and each RET of runtime.startTheWorld.func1.
+  std::vector<uint64_t> world_stop_calls;
+  std::vector<uint64_t> world_start_rets;
 };
 
 // What a cycle-event slot holds.
