@@ -27,9 +27,10 @@
 #    GOGC=25, then SIGTERM. Everything listens on and talks to 127.0.0.1 only; every
 #    step is bounded in time.
 # 3. scripts/real_binaries_compare.py compares, per binary, gcpilot's cycles with
-#    the gctrace lines (cycle numbers, each cycle's STW pause within gctrace's
-#    truncation interval, heap sizes, start times) and prints a table (also written
-#    to RESULTS/table.md): binary, version, Go, stripped, result (observed / refused
+#    the gctrace lines (cycle numbers; per cycle the STW pause and each phase within
+#    gctrace's truncation interval, concurrent mark, GC CPU, heap sizes, start times)
+#    and prints a table (also written to RESULTS/table.md, differing cycles to
+#    RESULTS/details.txt): binary, version, Go, stripped, result (observed / refused
 #    with gcpilot's one-line reason / mismatch and what), cycles, pauses matched.
 #
 # Usage: scripts/real_binaries.sh [--dir DIR] [--gcpilot PATH] [--only REGEX]
@@ -38,12 +39,13 @@
 #                   results in DIR/results/<UTC time>/ (DIR/results/latest)
 #   --gcpilot PATH  the gcpilot to run (default build/gcpilot; a private copy is used)
 #   --only REGEX    only the binaries whose id (e.g. esbuild-0.25.0, buf-1.75.0,
-#                   prometheus-2.42.0+ds-5+b5) matches the extended regex
+#                   prometheus-2.42.0+ds-5+deb12u1) matches the extended regex
 #   --fetch-only    fetch and describe the binaries, run nothing
 #   --strict        exit 1 when any binary is refused, fails to run or mismatches
 # Environment: ESBUILD_VERSIONS, BUF_VERSIONS, LEFTHOOK_VERSIONS (space-separated,
 # "latest" = the newest published) override the version lists.
-# Needs root (eBPF), npm, python3, git, readelf; about 10 minutes on 2 cores.
+# Needs root (eBPF), npm, python3, git, readelf; 6-7 minutes on 2 cores (longer
+# while eBPF tests hold the lock).
 # Exit status: 0 when it ran (refusals and mismatches are reported), 1 with
 # --strict as above, 2 on a usage or setup error.
 set -euo pipefail
@@ -116,7 +118,7 @@ stop_gcpilot() { # the running gcpilot and the program it started, by pid
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
-  if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
+  if [[ -n $CHILD ]] && alive "$CHILD"; then kill -TERM "$CHILD" 2>/dev/null || true; fi
   stop_gcpilot
   if [[ -n $WORK && -d $WORK ]]; then rm -rf "$WORK"; fi
   exit "$rc"
@@ -131,10 +133,10 @@ BINS=() # "id|name|version|path"
 
 describe() { # PATH -> "go|stripped|dwarf"
   local bin=$1 go stripped dwarf
-  go=$("$GO" version "$bin" 2>/dev/null || true)
-  if [[ $go =~ :\ (go1\.[0-9][^ ]*)$ ]]; then
-    go=${BASH_REMATCH[1]}
-  else
+  go=$("$GO" version "$bin" 2>/dev/null || true) # "PATH: go1.22.5[ X:...]"
+  go=${go##*: }
+  go=${go%% *}
+  if [[ $go != go1.* ]]; then
     # no .go.buildinfo (esbuild >= 0.27 drops it): the runtime's version string
     local cands
     cands=$(grep -aoE 'go1\.[0-9]+\.[0-9]+' "$bin" | sort -u || true)
@@ -152,8 +154,11 @@ add_bin() { # id name version path
 
 npm_fetch() { # PACKAGE VERSION|latest BINARY SHORT
   local pkg=$1 ver=$2 binname=$3 short=$4
-  if [[ $ver == latest ]]; then
-    ver=$(npm view "$pkg" version 2>/dev/null) || { log "npm view $pkg failed: skipping its newest version"; return 0; }
+  if [[ $ver == latest ]] && ! ver=$(npm view "$pkg" version 2>/dev/null); then
+    # offline: the newest one in the cache, if any
+    ver=$(ls -d "$DIR/bin/$short-"* 2>/dev/null | sed "s|.*/$short-||" | sort -V | tail -1 || true)
+    [[ -n $ver ]] || { log "npm view $pkg failed: skipping its newest version"; return 0; }
+    log "npm view $pkg failed: taking the newest cached version, $ver"
   fi
   local id=$short-$ver dest=$DIR/bin/$short-$ver/$binname
   if [[ -n $ONLY && ! $id =~ $ONLY ]]; then return 0; fi
@@ -312,7 +317,7 @@ wl_esbuild() { # BINARY
       echo "export const touched$k = $k;" >>"$CWD/src/m7.js"
       wait_change "$CWD/out.js" "$prev" 120 || echo "rebuild $k not seen" >>"$RUN/load.txt"
     done
-  else
+  elif alive "$GPID"; then
     echo "no output within 300 s" >>"$RUN/load.txt"
   fi
   exec 7>&-
@@ -356,7 +361,7 @@ wl_prometheus() {
     --storage.tsdb.path="$CWD/data" --web.listen-address="127.0.0.1:$port"
   if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$port/-/ready" 60 "$GPID"; then
     run_for 10
-  else
+  elif alive "$GPID"; then
     echo "not ready within 60 s" >>"$RUN/load.txt"
   fi
   if alive "$GPID"; then kill -TERM "$GPID" 2>/dev/null || true; fi
@@ -377,7 +382,7 @@ wl_etcd() {
     --initial-cluster "default=http://127.0.0.1:$p2" --logger=zap --log-outputs=stdout
   if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "http://127.0.0.1:$p1/health" 60 "$GPID"; then
     in_bg python3 "$HERE/real_binaries_workloads.py" etcd-load 8 "http://127.0.0.1:$p1" >>"$RUN/load.txt" 2>&1 || true
-  else
+  elif alive "$GPID"; then
     echo "not ready within 60 s" >>"$RUN/load.txt"
   fi
   if alive "$GPID"; then kill -TERM "$GPID" 2>/dev/null || true; fi
@@ -399,7 +404,7 @@ wl_caddy() {
   local base=http://127.0.0.1:$port
   if in_bg python3 "$HERE/real_binaries_workloads.py" wait-http "$base/big.txt" 60 "$GPID"; then
     in_bg python3 "$HERE/real_binaries_workloads.py" http-load 8 4 "$base/big.txt" "$base/list/" >>"$RUN/load.txt" 2>&1 || true
-  else
+  elif alive "$GPID"; then
     echo "not ready within 60 s" >>"$RUN/load.txt"
   fi
   if alive "$GPID"; then kill -TERM "$GPID" 2>/dev/null || true; fi

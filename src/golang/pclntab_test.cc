@@ -40,7 +40,8 @@ TEST(PclntabTest, RealBinariesHeader) {
     EXPECT_GT(t.size(), 1000u);
     EXPECT_GT(t.header().nfiles, 50u);
     EXPECT_EQ(t.text_start(), elf->FindSection(".text")->address);
-    EXPECT_EQ(t.header().text_start, t.text_start());
+    // Go 1.26 stopped storing textStart in the header (0 there now).
+    EXPECT_EQ(t.header().text_start, minor >= 26 ? 0 : t.text_start());
     // Tables are laid out in header order after the header.
     EXPECT_LT(t.header().funcname_offset, t.header().cu_offset);
     EXPECT_LT(t.header().cu_offset, t.header().filetab_offset);

@@ -45,7 +45,10 @@ TEST(RetOffsetsTest, RuntimeFunctionsOfEveryBuild) {
 }
 
 // capstone decodes every runtime function of every build to its end: no
-// instruction in Go's runtime (AVX2, AVX-512, ...) stops the linear scan.
+// instruction in Go's runtime (AVX2, AVX-512, ...) stops the linear scan,
+// but for Go 1.26+'s runtime.asyncPreempt, which saves the AVX-512 mask
+// registers (KMOVQ) that Debian 12's capstone 4 does not know: it must fail
+// with an error there (gcpilot never probes it), not decode wrongly.
 TEST(RetOffsetsTest, EveryRuntimeFunctionDecodes) {
   GCPILOT_REQUIRE_TESTPROGS(progs, "steady");
   for (const auto& prog : progs) {
@@ -56,6 +59,12 @@ TEST(RetOffsetsTest, EveryRuntimeFunctionDecodes) {
     for (const FunctionInfo& fn : binary->ListFunctions("runtime.")) {
       if (fn.size == 0) continue;
       auto rets = FindRetInstructions(binary->elf(), fn);
+      if (fn.name.starts_with("runtime.asyncPreempt") && testing::GoMinor(prog.go_dir) >= 26) {
+        if (!rets.ok()) {
+          EXPECT_EQ(rets.status().code(), StatusCode::kDataLoss);
+        }
+        continue;
+      }
       ASSERT_TRUE(rets.ok()) << rets.status().ToString();
       ++scanned;
     }

@@ -63,6 +63,12 @@ inline std::vector<TestProg> FindTestProgs(const std::string& name = "steady") {
   return progs;
 }
 
+// Whether `go_version` ("go1.22.12") is what the directory says: a minor
+// ("go1.22": any patch of it) or an exact patch ("go1.27.0").
+inline bool VersionMatchesDir(const std::string& go_version, const std::string& go_dir) {
+  return go_version == go_dir || go_version.rfind(go_dir + ".", 0) == 0;
+}
+
 // The minor version of "go1.22" (22), or -1.
 inline int GoMinor(const std::string& go_dir) {
   if (go_dir.rfind("go1.", 0) != 0) return -1;
