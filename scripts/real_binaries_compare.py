@@ -15,13 +15,18 @@ Per binary:
   gcpilot's pause_ns must lie there. On Go 1.22+ gctrace's clock also counts the
   wait for the scheduler lock that the runtime's pause (what gcpilot reads)
   leaves out: a pause below the interval is counted apart ("lock wait"), not a
-  mismatch. Below Go 1.22 the stamps are the pauses: each phase is checked too;
+  mismatch;
+- phases: gcpilot splits pause_ns in the proportion of the runtime's stamps, so
+  sweep_term_ns and mark_term_ns must lie in a's and c's intervals (on 1.22+
+  less at most the lock wait), and mark_ns in b's (on 1.22+ plus at most it);
 - heap: `h0->h1->h2 MB, G MB goal, S MB stacks, L MB globals, P P` and the
-  `X%` against the bytes gcpilot read (printed as bytes >> 20, exact);
+  `X%` against the bytes gcpilot read (printed as bytes >> 20, exact; Go 1.19
+  prints the live maxStackScan, read after gcpilot's probe: a stacks-only
+  difference there is a note);
 - start times: `@T s` (truncated ms since the runtime's start) against start_ns,
   relative to the first cycle (gcpilot's time origin is the exec, not the runtime's
   start): each difference within (-1, +1) ms;
-- concurrent mark b and the GC CPU figures (`a+b/c/d+e ms cpu`), same truncation.
+- the GC CPU figures (`a+b/c/d+e ms cpu`), same truncation.
 A run gcpilot refused shows its one-line reason. Writes RESULTS_DIR/table.md (the
 table) and RESULTS_DIR/details.txt (up to five differing cycles per check) and
 prints both. Exit status: 0; with --strict 1 when any binary was refused, did not

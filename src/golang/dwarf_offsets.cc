@@ -69,6 +69,26 @@ struct DwarfTypes::State {
   std::unordered_map<std::string, Dwarf_Off> structs;  // Name -> DIE offset.
 };
 
+namespace {
+
+// A private image of `elf` for libelf (which takes a writable buffer): the
+// file mapped again, copy-on-write, when it is still the same file (only the
+// pages libdw reads are loaded: a 100 MB binary costs what its DWARF
+// sections cost, not 100 MB); else a heap copy (in-memory binaries).
+FileBytes PrivateImage(const ElfFile& elf) {
+  const FileIdentity& id = elf.identity();
+  if (id.inode != 0) {
+    StatusOr<FileIdentity> now = StatFileIdentity(elf.path());
+    if (now.ok() && *now == id) {
+      StatusOr<FileBytes> mapped = FileBytes::MapFile(elf.path());
+      if (mapped.ok() && mapped->size() == elf.bytes().size()) return std::move(*mapped);
+    }
+  }
+  return FileBytes::Copy(elf.bytes());
+}
+
+}  // namespace
+
 DwarfTypes::DwarfTypes(std::unique_ptr<State> state) : state_(std::move(state)) {}
 DwarfTypes::~DwarfTypes() = default;
 
@@ -77,7 +97,7 @@ StatusOr<std::unique_ptr<DwarfTypes>> DwarfTypes::Open(const ElfFile& elf) {
     return Status::NotFound(elf.path() + ": no DWARF (built with -w or stripped)");
   }
   auto state =
-      std::make_unique<State>(State{FileBytes::Copy(elf.bytes()), elf.path(), {}, {}, false, {}});
+      std::make_unique<State>(State{PrivateImage(elf), elf.path(), {}, {}, false, {}});
   auto handle = OpenElfImage(state->image.mutable_data(), state->image.size(), elf.path());
   if (!handle.ok()) return handle.status();
   state->elf = std::move(*handle);
