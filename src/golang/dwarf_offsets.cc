@@ -96,8 +96,7 @@ StatusOr<std::unique_ptr<DwarfTypes>> DwarfTypes::Open(const ElfFile& elf) {
   if (elf.FindSection(".debug_info") == nullptr && elf.FindSection(".zdebug_info") == nullptr) {
     return Status::NotFound(elf.path() + ": no DWARF (built with -w or stripped)");
   }
-  auto state =
-      std::make_unique<State>(State{PrivateImage(elf), elf.path(), {}, {}, false, {}});
+  auto state = std::make_unique<State>(State{PrivateImage(elf), elf.path(), {}, {}, false, {}});
   auto handle = OpenElfImage(state->image.mutable_data(), state->image.size(), elf.path());
   if (!handle.ok()) return handle.status();
   state->elf = std::move(*handle);

@@ -99,6 +99,13 @@ std::vector<std::string> GoVersions() {
   return out;
 }
 
+int64_t GctraceQuantumNs(int64_t printed_ns) {
+  if (printed_ns < 100'000) return 1'000;
+  if (printed_ns < 1'000'000) return 10'000;
+  if (printed_ns < 10'000'000) return 100'000;
+  return 1'000'000;
+}
+
 std::vector<std::string> AllGoMinors() {
   return {"1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"};
 }

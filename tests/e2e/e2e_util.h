@@ -37,6 +37,9 @@ std::vector<std::string> GoVersions();
 // Every minor of the version matrix (scripts/go_toolchains.sh builds them
 // all; a missing one fails its tests rather than being skipped).
 std::vector<std::string> AllGoMinors();
+// Precision of one printed gctrace time (it truncates after its last digit;
+// the same rule as gcpilot's GctraceQuantumNs).
+int64_t GctraceQuantumNs(int64_t printed_ns);
 // Single-quoted for /bin/sh.
 std::string Quote(const std::string& s);
 

@@ -20,14 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-// Precision of one printed gctrace clock value (see GctraceQuantumNs).
-int64_t Quantum(int64_t printed_ns) {
-  if (printed_ns < 100'000) return 1'000;
-  if (printed_ns < 1'000'000) return 10'000;
-  if (printed_ns < 10'000'000) return 100'000;
-  return 1'000'000;
-}
-
 struct Case {
   std::string go;
   std::string prog;
@@ -108,7 +100,7 @@ TEST_P(GroundTruthTest, CountsAndPausesMatchTheRuntime) {
     int64_t a = cy["sweep_term_ns"].get<int64_t>();
     int64_t b = cy["mark_term_ns"].get<int64_t>();
     int64_t printed = a + b;
-    int64_t quantum = Quantum(a) + Quantum(b);
+    int64_t quantum = GctraceQuantumNs(a) + GctraceQuantumNs(b);
     int64_t truth_ns = p["pause_ns"].get<int64_t>();
     // gctrace truncates: the true clock sum is in [printed, printed + quantum).
     // Go 1.19/1.21 measure the pause from the same timestamps gctrace prints,
