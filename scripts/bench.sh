@@ -18,6 +18,10 @@
 #          runs the detection benchmark instead (root; about 17 min by default):
 #          pattern start -> gcpilot's finding and first long pause -> /ready 503,
 #          against PromQL alerts on gcpilot's /metrics (Prometheus at 15 s and 1 s).
+#        scripts/bench.sh --attach [bench/attach_bench.sh flags, e.g. --out DIR]
+#          runs the attach-cost benchmark instead (no root; a few minutes the
+#          first time, to generate its 25 and 120 MB Go programs): parse +
+#          layout + probe plan per Go binary, cold and cached, with peak RSS.
 # Environment: GCPILOT_BENCH_CPU (core to pin to, default 1).
 # Exit status: 0 when the benchmark ran (even with a MISS), 1 when the build
 # failed or the two parsers disagreed on the corpus.
@@ -35,6 +39,10 @@ fi
 if [[ ${1:-} == --detect ]]; then
   shift
   exec bash bench/detect_bench.sh "$@"
+fi
+if [[ ${1:-} == --attach ]]; then
+  shift
+  exec bash bench/attach_bench.sh "$@"
 fi
 
 BUILD_DIR=build-bench

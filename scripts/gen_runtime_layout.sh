@@ -13,7 +13,7 @@
 # BUILD_DIR must be a configured CMake build dir; the tool is built there.
 # Environment: GO_VERSIONS restricts the toolchains: "1.19" (Debian's
 # /usr/lib/go-1.19), "go1.24.3" (a release, fetched by scripts/go_toolchains.sh),
-# or "all" (default): Debian's 1.19 and 1.21-1.23, then every release from go1.21.0 on that
+# or "all" (default): Debian's 1.19 and 1.21-1.23, then every release from go1.20.0 on that
 # the Go module proxy serves (go list -m -versions golang.org/toolchain).
 # Rows of each version are cached under BUILD_DIR/.gen_runtime_layout/rows,
 # so a rerun only builds new versions (KEEP_TOOLCHAINS=0 deletes each fetched
@@ -28,7 +28,7 @@ if [[ $versions == all ]]; then
     bootstrap=$(command -v go || echo /usr/local/go/bin/go)
     releases=$(cd / && env -u GOFLAGS -u GOPROXY GOTOOLCHAIN=local "$bootstrap" list -m -versions \
         golang.org/toolchain | tr ' ' '\n' | sed -n 's/^v0\.0\.1-\(go1\.[0-9]*\.[0-9]*\)\.linux-amd64$/\1/p' |
-        awk -F. '$2 >= 21' | sort -t. -k2,2n -k3,3n)
+        awk -F. '$2 >= 20' | sort -t. -k2,2n -k3,3n)
     versions="1.19 1.21 1.22 1.23 $(echo $releases)"
 fi
 out="$repo/src/golang/runtime_layout_table.inc"

@@ -6,7 +6,8 @@
 #   scripts/go_toolchains.sh goroot VERSION     prints one toolchain's GOROOT (fetching it)
 #
 # Go 1.19 and 1.21-1.23 are Debian's packages (/usr/lib/go-1.XX, installed by
-# scripts/setup.sh). Every other toolchain is a Go release fetched by the go
+# scripts/setup.sh). Every other toolchain (1.20, 1.24-1.27) is a Go release
+# fetched by the go
 # command itself from the Go module proxy into the module cache
 # (GOTOOLCHAIN=goX.Y.Z go version): no other download. A release toolchain
 # needs a go command of 1.21 or newer to fetch it: the first of `go` on PATH,
@@ -19,6 +20,7 @@ set -euo pipefail
 
 # MINOR VERSION, one per line. "debian" versions come from /usr/lib/go-MINOR.
 TEST_TOOLCHAINS="1.19 debian
+1.20 go1.20.14
 1.21 debian
 1.22 debian
 1.23 debian

@@ -130,7 +130,7 @@ class RuntimeLayoutResolver {
     } else {
       layout.how_ = addresses_how + "+" + offsets_how + " " + table_version_;
       if (table_version_ != version_) {
-        layout.how_ += " (nearest to " + version_ + "; code references agree)";
+        layout.how_ += " (nearest to " + version_ + "; offsets all its tabled patches share)";
         layout.table_fallback_ = true;
       }
     }

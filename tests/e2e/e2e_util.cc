@@ -107,7 +107,7 @@ int64_t GctraceQuantumNs(int64_t printed_ns) {
 }
 
 std::vector<std::string> AllGoMinors() {
-  return {"1.19", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"};
+  return {"1.19", "1.20", "1.21", "1.22", "1.23", "1.24", "1.25", "1.26", "1.27"};
 }
 
 std::string ReadServePortSh() {

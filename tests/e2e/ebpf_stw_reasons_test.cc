@@ -36,7 +36,7 @@ class EbpfStwReasonsTest : public testing::TestWithParam<std::string> {
 };
 
 bool HasSchedPauses(const std::string& go_version) {
-  return go_version != "1.19" && go_version != "1.21";
+  return std::stoi(go_version.substr(go_version.find('.') + 1)) >= 22;
 }
 
 TEST_P(EbpfStwReasonsTest, EveryNonGcStopWithItsReason) {

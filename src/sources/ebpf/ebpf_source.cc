@@ -324,6 +324,12 @@ void EbpfSource::OnRecord(const void* data, size_t size) {
         // Unreadable now (it may be exiting): checked at its next cycle.
         it->second.validated = valid.ok();
       }
+      if (Status plausible = CheckCyclePlausible(*it->second.plan, e); !plausible.ok()) {
+        DropInvalid(it->first, Status::DataLoss("its cycle " + std::to_string(e.numgc) + ": " +
+                                                plausible.message() + " (layout " +
+                                                it->second.plan->layout.how() + ")"));
+        return;
+      }
       // A pause the probe could not read is not a zero pause: the cycle is
       // left out, and the assembler reports the gap.
       if (!(e.slots_read & GCP_PAUSE_READ)) break;

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <optional>
+#include <string>
 
 namespace gcpilot::ebpf {
 namespace {
@@ -109,6 +110,32 @@ GcCycle DecodeCycle(const ProbePlan& plan, const gcp_cycle_event& e) {
     c.cpu_percent_since_start = static_cast<int32_t>(*fraction * 100);
   }
   return c;
+}
+
+Status CheckCyclePlausible(const ProbePlan& plan, const gcp_cycle_event& e) {
+  SlotReader r(plan, e);
+  auto fail = [](RuntimeField f, int64_t v, const char* want) {
+    return Status::DataLoss("runtime." + std::string(golang::RuntimeFieldName(f)) + " reads " +
+                            std::to_string(v) + ", not " + want);
+  };
+  for (RuntimeField f : {RuntimeField::kWorkStwprocs, RuntimeField::kWorkMaxprocs}) {
+    std::optional<int64_t> v = r.Int(f);
+    if (v && (*v < 1 || *v > (int64_t{1} << 20))) return fail(f, *v, "a processor count");
+  }
+  if (std::optional<int64_t> gogc = r.Int(RuntimeField::kGcControllerGcPercent);
+      gogc && *gogc < -1) {
+    return fail(RuntimeField::kGcControllerGcPercent, *gogc, "a GOGC value");
+  }
+  if (std::optional<int64_t> limit = r.Int(RuntimeField::kGcControllerMemoryLimit);
+      limit && *limit < 0) {
+    return fail(RuntimeField::kGcControllerMemoryLimit, *limit, "a memory limit");
+  }
+  for (RuntimeField f : {RuntimeField::kWorkHeap0, RuntimeField::kWorkHeap1,
+                         RuntimeField::kWorkHeap2, RuntimeField::kGcControllerLastHeapGoal}) {
+    std::optional<uint64_t> v = r.Uint(f);
+    if (v && *v >= (uint64_t{1} << 50)) return fail(f, static_cast<int64_t>(*v), "a heap size");
+  }
+  return Status::Ok();
 }
 
 StwReason ReasonFromGoString(std::string_view reason) {

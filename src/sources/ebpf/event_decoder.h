@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "core/status.h"
 #include "gcpilot/abi/gc_cycle_event.h"
 #include "model/gc_cycle.h"
 #include "sources/ebpf/probe_plan.h"
@@ -27,6 +28,15 @@ GcCycle DecodeCycle(const ProbePlan& plan, const gcp_cycle_event& event);
 // by the probes' own cost), else from the entry of stopTheWorld to the
 // return of startTheWorld (an upper bound that includes that wait).
 StwPause DecodeStop(const ProbePlan& plan, const gcp_stop_event& event);
+
+// Checks that the values a cycle record holds are what a Go runtime can
+// hold there: GOMAXPROCS-sized counts (work.stwprocs, work.maxprocs) in
+// [1, 1<<20], GOGC >= -1, a memory limit >= 0, heap sizes below 1 PiB.
+// (Phase stamps are not checked: a cycle starting while the previous one's
+// are read legitimately mixes them.) DataLoss names the first field that
+// fails: the layout does not fit this binary, and nothing from the process
+// may be reported.
+Status CheckCyclePlausible(const ProbePlan& plan, const gcp_cycle_event& event);
 
 // Go 1.19/1.20's reason strings ("read mem stats", "GOMAXPROCS", ...).
 StwReason ReasonFromGoString(std::string_view reason);

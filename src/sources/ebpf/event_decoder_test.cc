@@ -59,3 +59,52 @@ TEST(EventDecoderTest, StopReasonFromTheGoStringOnOlderVersions) {
 
 }  // namespace
 }  // namespace gcpilot::ebpf
+
+namespace gcpilot::ebpf {
+namespace {
+
+// A plan whose slots hold stwprocs, maxprocs, GOGC and heap0, in order.
+ProbePlan PlausibilityPlan() {
+  ProbePlan plan;
+  plan.slots[0] = SlotField{golang::RuntimeField::kWorkStwprocs, 4};
+  plan.slots[1] = SlotField{golang::RuntimeField::kWorkMaxprocs, 4};
+  plan.slots[2] = SlotField{golang::RuntimeField::kGcControllerGcPercent, 4};
+  plan.slots[3] = SlotField{golang::RuntimeField::kWorkHeap0, 8};
+  return plan;
+}
+
+gcp_cycle_event Cycle(uint64_t stwprocs, uint64_t maxprocs, uint64_t gogc, uint64_t heap0) {
+  gcp_cycle_event e{};
+  e.type = GCP_EV_CYCLE;
+  e.numgc = 1;
+  e.slot[0] = stwprocs;
+  e.slot[1] = maxprocs;
+  e.slot[2] = gogc;
+  e.slot[3] = heap0;
+  e.slots_read = 0xf;
+  return e;
+}
+
+TEST(EventDecoderTest, PlausibleCycleValuesPass) {
+  const ProbePlan plan = PlausibilityPlan();
+  EXPECT_TRUE(CheckCyclePlausible(plan, Cycle(2, 2, 100, 4 << 20)).ok());
+  EXPECT_TRUE(CheckCyclePlausible(plan, Cycle(1, 64, 0xffffffff, 0)).ok());  // GOGC off (-1).
+}
+
+TEST(EventDecoderTest, ImplausibleCycleValuesNameTheField) {
+  const ProbePlan plan = PlausibilityPlan();
+  // A garbage GOMAXPROCS, as a wrong work.* offset gives.
+  Status s = CheckCyclePlausible(plan, Cycle(2, 0xc26ac171, 100, 0));
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("work.maxprocs"), std::string::npos) << s.message();
+  EXPECT_FALSE(CheckCyclePlausible(plan, Cycle(0, 2, 100, 0)).ok());
+  EXPECT_FALSE(CheckCyclePlausible(plan, Cycle(2, 2, 0xfffffff0, 0)).ok());  // GOGC -16.
+  EXPECT_FALSE(CheckCyclePlausible(plan, Cycle(2, 2, 100, uint64_t{1} << 60)).ok());
+  // A field the probe could not read is not checked.
+  gcp_cycle_event unread = Cycle(0, 0, 0, 0);
+  unread.slots_read = 0;
+  EXPECT_TRUE(CheckCyclePlausible(plan, unread).ok());
+}
+
+}  // namespace
+}  // namespace gcpilot::ebpf
