@@ -110,7 +110,11 @@ rows_of() {
     "$tool" "${inputs[@]}" >"$work/rows/$v.inc.tmp"
     mv -f "$work/rows/$v.inc.tmp" "$work/rows/$v.inc"
     rm -rf "$dest"
-    if [[ $item == go* && ${KEEP_TOOLCHAINS:-1} == 0 ]]; then
+    # Only a toolchain the go command fetched into the module cache is
+    # deleted: never an installed Go (the bootstrap go reports its own
+    # GOROOT for its own version).
+    if [[ $item == go* && ${KEEP_TOOLCHAINS:-1} == 0 &&
+        $goroot == */pkg/mod/golang.org/toolchain@v0.0.1-go*.linux-amd64 ]]; then
         chmod -R u+w "$goroot" && rm -rf "$goroot"
     fi
     echo "gen_runtime_layout.sh: $v"
@@ -129,6 +133,7 @@ trap 'rm -f "$tmp"' EXIT
 for rows in $(cd "$work/rows" && ls -- *.inc | sort -t. -k2,2n -k3,3n); do
     cat "$work/rows/$rows" >>"$tmp"
 done
+chmod 644 "$tmp"
 mv -f "$tmp" "$out"
 trap - EXIT
 echo "gen_runtime_layout.sh: wrote $out ($(ls "$work/rows/"*.inc | wc -l) versions)"

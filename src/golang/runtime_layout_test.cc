@@ -286,8 +286,8 @@ std::string UntabledPatch(const std::string& v) {
   return "";
 }
 
-// "go1.23.5" -> "go1.20.5": a minor the table does not have.
-std::string UntabledMinor(const std::string& v) { return "go1.20" + v.substr(v.rfind('.')); }
+// "go1.23.5" -> "go1.18.5": a minor the table does not have.
+std::string UntabledMinor(const std::string& v) { return "go1.18" + v.substr(v.rfind('.')); }
 
 // A patch version the table lacks is resolved with the nearest tabled
 // version of its minor (the code references must agree), and labelled so;
@@ -303,7 +303,9 @@ TEST(RuntimeLayoutTest, UntabledPatchUsesTheNearestTabledVersionOfItsMinor) {
     auto bytes = Load(paths.second);
     const std::string v = plain->go_version();
     const std::string other = UntabledPatch(v);
-    ASSERT_FALSE(other.empty());
+    // go1.23.5: go1.23.0-9 are all tabled (a longer version cannot be
+    // patched in place); the other minors cover the path.
+    if (other.empty()) continue;
     ASSERT_TRUE(PatchVersion(bytes, v, other));
     auto binary = GoBinary::OpenFromMemory(bytes);
     ASSERT_TRUE(binary.ok());
