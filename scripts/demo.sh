@@ -36,7 +36,7 @@ echo
 echo "== 3. gcpilot run --source=gctrace --keep-trace -- $GO/steady -duration 5s, then ingest its stderr"
 ./build/gcpilot run --source=gctrace --keep-trace --interval 0 -- \
   "$GO/steady" -duration 5s -stdout-every 0 2>"$OUT/stderr.log" >/dev/null
-./build/gcpilot ingest "$OUT/stderr.log" | head -12
+./build/gcpilot ingest "$OUT/stderr.log" | sed -n '1,12p'
 echo "..."
 echo
 
@@ -65,7 +65,7 @@ for p in json.load(sys.stdin)["processes"]:
         p["pid"], p["comm"], p["go_version"], p["health"], w["gcs_per_sec"], w["pause_ns"]["p99"] / 1e6,
         w["other_stops"]["count"], w["alloc_bytes_per_sec"] / 1e6))'
   echo "-- /metrics (a few series):"
-  curl -s "http://127.0.0.1:$port/metrics" | grep -E '^gcpilot_(gc_cycles_total|agent_processes\{)' | head -4
+  curl -s "http://127.0.0.1:$port/metrics" | grep -E '^gcpilot_(gc_cycles_total|agent_processes\{)' | sed -n '1,4p'
   wait "$serve" || true
   sed -n 's/^/  /p' "$OUT/serve.err" | tail -2
   echo "-- gcpilot history --store $OUT/history.db --since 5m"
