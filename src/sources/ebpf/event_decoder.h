@@ -31,7 +31,8 @@ StwPause DecodeStop(const ProbePlan& plan, const gcp_stop_event& event);
 
 // Checks that the values a cycle record holds are what a Go runtime can
 // hold there: GOMAXPROCS-sized counts (work.stwprocs, work.maxprocs) in
-// [1, 1<<20], GOGC >= -1, a memory limit >= 0, heap sizes below 1 PiB.
+// [1, 1<<20], GOGC >= -1, a memory limit >= 0, heap sizes below 1 PiB (not
+// the heap goal: GOGC off makes it ~2^63).
 // (Phase stamps are not checked: a cycle starting while the previous one's
 // are read legitimately mixes them.) DataLoss names the first field that
 // fails: the layout does not fit this binary, and nothing from the process

@@ -89,6 +89,13 @@ TEST(EventDecoderTest, PlausibleCycleValuesPass) {
   const ProbePlan plan = PlausibilityPlan();
   EXPECT_TRUE(CheckCyclePlausible(plan, Cycle(2, 2, 100, 4 << 20)).ok());
   EXPECT_TRUE(CheckCyclePlausible(plan, Cycle(1, 64, 0xffffffff, 0)).ok());  // GOGC off (-1).
+  // GOGC off: the heap goal is ~2^63 in a healthy runtime.
+  ProbePlan with_goal = plan;
+  with_goal.slots[4] = SlotField{golang::RuntimeField::kGcControllerLastHeapGoal, 8};
+  gcp_cycle_event off = Cycle(2, 2, 0xffffffff, 4 << 20);
+  off.slot[4] = uint64_t{1} << 63;
+  off.slots_read |= 1u << 4;
+  EXPECT_TRUE(CheckCyclePlausible(with_goal, off).ok());
 }
 
 TEST(EventDecoderTest, ImplausibleCycleValuesNameTheField) {
