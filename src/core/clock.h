@@ -24,6 +24,14 @@ class MonotonicClock final : public Clock {
   }
 };
 
+// Wall-clock now (CLOCK_REALTIME) in Unix nanoseconds, for comparing with
+// timestamps the Go runtime keeps in Unix time (memstats.pause_end).
+inline int64_t UnixNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 // A clock that only moves when told to; for tests and for replaying recorded
 // streams at their own pace.
 class ManualClock final : public Clock {

@@ -4,7 +4,6 @@
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -536,18 +535,12 @@ Status EbpfSource::ValidateRuntime(pid_t pid, const golang::GoBinary& binary, co
     if (!b.ok()) return Status::Unavailable(b.status().message());
     bias = *b;
   }
-  StatusOr<proc::PauseRings> rings = proc::ReadPauseRings(pid, plan.layout, *bias);
-  if (!rings.ok()) return Status::Unavailable(rings.status().message());
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  const uint64_t now_unix_ns =
-      static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-  Status valid = proc::ValidatePauseRings(*rings, 0, now_unix_ns);
-  if (!valid.ok()) {
+  Status valid = proc::CheckPauseRings(pid, plan.layout, *bias);
+  if (valid.code() == StatusCode::kDataLoss) {
     return Status::DataLoss("its memory does not hold what the layout (" + plan.layout.how() +
                             ") locates: " + valid.message());
   }
-  return Status::Ok();
+  return valid;
 }
 
 void EbpfSource::DropInvalid(pid_t pid, const Status& why) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "core/clock.h"
 #include "sources/proc/runtime_gauges.h"
 
 namespace gcpilot::proc {
@@ -80,6 +81,12 @@ Status ValidatePauseRings(const PauseRings& rings, uint64_t start_unix_ns, uint6
     }
   }
   return Status::Ok();
+}
+
+Status CheckPauseRings(pid_t pid, const golang::RuntimeLayout& layout, uint64_t bias) {
+  StatusOr<PauseRings> rings = ReadPauseRings(pid, layout, bias);
+  if (!rings.ok()) return Status::Unavailable(rings.status().message());
+  return ValidatePauseRings(*rings, 0, static_cast<uint64_t>(UnixNowNs()));
 }
 
 std::vector<RememberedCycle> CyclesAfter(const PauseRings& rings, uint32_t after) {

@@ -56,6 +56,11 @@ StatusOr<PauseRings> ReadPauseRingsAt(pid_t pid, const PauseRingAddresses& at);
 // is not a Go runtime's), and nothing from this process may be reported.
 Status ValidatePauseRings(const PauseRings& rings, uint64_t start_unix_ns, uint64_t now_unix_ns);
 
+// ReadPauseRings + ValidatePauseRings against the wall clock now: Ok when
+// the located fields hold a runtime's rings; DataLoss (what failed) when
+// they do not; Unavailable when the process cannot be read.
+Status CheckPauseRings(pid_t pid, const golang::RuntimeLayout& layout, uint64_t bias);
+
 // The cycles numbered after `after` that the rings still hold, oldest first
 // (at most 256: older ones are overwritten).
 std::vector<RememberedCycle> CyclesAfter(const PauseRings& rings, uint32_t after);

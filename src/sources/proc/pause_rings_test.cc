@@ -8,12 +8,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include "core/clock.h"
 #include "golang/testprogs_test_util.h"
 
 namespace gcpilot::proc {
@@ -77,12 +77,6 @@ TEST(PauseRingsTest, CyclesAfterListsWhatTheRingsHold) {
   EXPECT_EQ(all.back().number, 300u);
 }
 
-uint64_t UnixNowNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 TEST(PauseRingsTest, LocatedFieldsOfRealProcessesPassAndShiftedOnesFail) {
   GCPILOT_REQUIRE_TESTPROGS(progs, "storm");
   for (const auto& prog : progs) {
@@ -116,11 +110,11 @@ TEST(PauseRingsTest, LocatedFieldsOfRealProcessesPassAndShiftedOnesFail) {
     waitpid(pid, nullptr, 0);
     ASSERT_TRUE(rings.ok()) << rings.status().ToString();
     ASSERT_GE(rings->numgc, 3u);
-    EXPECT_TRUE(ValidatePauseRings(*rings, 0, UnixNowNs()).ok());
+    EXPECT_TRUE(ValidatePauseRings(*rings, 0, static_cast<uint64_t>(UnixNowNs())).ok());
     EXPECT_EQ(CyclesAfter(*rings, 0).size(), std::min<size_t>(rings->numgc, kPauseRingSize));
     ASSERT_TRUE(shifted.ok() && swapped.ok());
-    EXPECT_FALSE(ValidatePauseRings(*shifted, 0, UnixNowNs()).ok());
-    EXPECT_FALSE(ValidatePauseRings(*swapped, 0, UnixNowNs()).ok());
+    EXPECT_FALSE(ValidatePauseRings(*shifted, 0, static_cast<uint64_t>(UnixNowNs())).ok());
+    EXPECT_FALSE(ValidatePauseRings(*swapped, 0, static_cast<uint64_t>(UnixNowNs())).ok());
   }
 }
 
